@@ -1,0 +1,87 @@
+"""The Python API. The CLI and the web app call these functions and nothing deeper."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from wangdi import divisions
+from wangdi.errors import WangdiError
+from wangdi.exchange import ImportResult, export_census, import_census, snapshot_all, write_template
+from wangdi.exchange.writers import write_any
+from wangdi.registry import store
+from wangdi.synth import SynthParams, synthesise
+
+__all__ = ["ImportResult", "audit_log", "export_census", "import_census", "init_db", "network_summary",
+           "region_show", "regions_find", "synth", "write_template"]
+
+
+def init_db(url: str | None = None) -> str:
+    eng = store.init_db(url)
+    return eng.url.render_as_string(hide_password=True)
+
+
+def region_show(code: str) -> dict[str, Any]:
+    """A division, its path, its children and how many villages lie under it."""
+    d = divisions.get(code)
+    kids = divisions.children(code)
+    villages = divisions.descendants(code, level=5)
+    return {
+        "code": code, "name": d["name"], "level": d["level"], "level_zh": divisions.LEVEL_ZH[int(str(d["level"]))],
+        "kind": d["kind"], "path": divisions.path_name(code),
+        "valid_from": str(d["valid_from"]), "valid_to": d["valid_to"],
+        "children": [{"code": c, "name": n, "kind": k, "kind_zh": divisions.KIND_ZH.get(k or "", ""),
+                      "villages": int(villages.filter(pl.col("code").str.starts_with(c)).height)}
+                     for c, n, k in kids.select("code", "name", "kind").iter_rows()],
+        "village_count": villages.height,
+    }
+
+
+def regions_find(name: str, limit: int = 50) -> list[dict[str, Any]]:
+    return divisions.find(name, limit).select("code", "name", "level", "path").to_dicts()
+
+
+def synth(region: str, out: Path, seed: int = 1, year: int = 2025, params: list[str] | None = None,
+          fmt: str | None = None) -> dict[str, int]:
+    """Generate a synthetic census for `region` (or 'national') and write it (xlsx, csv dir or parquet dir)."""
+    frames = synthesise(region, seed, year, SynthParams.from_pairs(params or []))
+    meta = {"census_date": date(year, 12, 31).isoformat(), "region": region, "seed": str(seed),
+            "synthetic": "true"}
+    if (fmt or out.suffix.lower().lstrip(".")) == "xlsx" and frames["visit"].height > 1_000_000:
+        raise WangdiError("too-large-for-excel", "数据量超过 Excel 上限，请用 --out 目录（Parquet）",
+                          "too many rows for a workbook; write a Parquet folder instead")
+    write_any(out, frames, meta, fmt)
+    return {k: v.height for k, v in frames.items()}
+
+
+def network_summary(region: str, as_of: date | None = None, url: str | None = None) -> pl.DataFrame:
+    """Per township under `region`: villages, population, institutions by kind, beds, staff."""
+    frames = snapshot_all(url, region, as_of)
+    inst, staff, pop = frames["institution"], frames["staff"], frames["population"]
+    towns = divisions.descendants(region, level=4).select(pl.col("code").alias("township"), pl.col("name"))
+    vil = divisions.descendants(region, level=5).group_by(
+        pl.col("code").str.slice(0, 9).alias("township")).len("villages")
+    inst = inst.with_columns(township=pl.col("division_code").str.slice(0, 9))
+    per = inst.filter(pl.col("division_code").str.len_bytes() >= 9).group_by("township").agg(
+        (pl.col("type_code").is_in(["C210", "C220"])).sum().alias("thc"),
+        (pl.col("type_code") == "B100").sum().alias("chc"),
+        (pl.col("type_code") == "B200").sum().alias("stations"),
+        (pl.col("type_code") == "D600").sum().alias("clinics"),
+        pl.col("beds").sum().alias("beds"))
+    st = staff.join(inst.select(pl.col("code").alias("institution_code"), "township"), on="institution_code") \
+        .group_by("township").agg(pl.len().alias("staff"),
+                                  (pl.col("qualification") == "village_doctor").sum().alias("village_doctors"))
+    pp = pop.filter(pl.col("division_code").str.len_bytes() == 12).group_by(
+        pl.col("division_code").str.slice(0, 9).alias("township")).agg(pl.col("resident").sum().alias("population"))
+    out = towns.join(vil, on="township", how="left").join(pp, on="township", how="left") \
+        .join(per, on="township", how="left").join(st, on="township", how="left")
+    return out.fill_null(0).sort("township")
+
+
+def audit_log(entity: str | None = None, limit: int = 100, url: str | None = None) -> list[dict[str, Any]]:
+    eng = store.init_db(url)
+    with eng.connect() as conn:
+        return store.read_audit(conn, entity, limit)

@@ -1,0 +1,100 @@
+"""SQLAlchemy tables derived from schema.py, plus audit, division changes and evaluation runs.
+
+Census tables are versioned (SCD type 2): a change closes the old row (valid_to) and adds a new
+one (valid_from), so any evaluation can read the registry "as of" a date.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from wangdi.registry.schema import TABLES, Field
+
+metadata = sa.MetaData()
+
+_TYPES: dict[str, type[sa.types.TypeEngine[Any]]] = {
+    "str": sa.String, "code": sa.String, "division": sa.String, "ref": sa.String,
+    "int": sa.BigInteger, "float": sa.Float, "bool": sa.Boolean, "date": sa.Date,
+}
+
+
+def _column(f: Field) -> sa.Column[object]:
+    return sa.Column(f.name, _TYPES[f.kind](), nullable=True)
+
+
+def _census_table(name: str, fields: tuple[Field, ...], key: tuple[str, ...]) -> sa.Table:
+    t = sa.Table(
+        name, metadata,
+        sa.Column("row_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+                  autoincrement=True),
+        *[_column(f) for f in fields],
+        sa.Column("valid_from", sa.Date, nullable=False),
+        sa.Column("valid_to", sa.Date, nullable=True),
+    )
+    sa.Index(f"ix_{name}_key", *[t.c[k] for k in key], t.c.valid_to)
+    return t
+
+
+CENSUS: dict[str, sa.Table] = {t.name: _census_table(t.name, t.fields, t.key) for t in TABLES}
+sa.Index("ix_institution_division", CENSUS["institution"].c.division_code)
+sa.Index("ix_staff_institution", CENSUS["staff"].c.institution_code)
+sa.Index("ix_visit_institution", CENSUS["visit"].c.institution_code)
+
+audit = sa.Table(
+    "audit", metadata,
+    sa.Column("audit_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=False), nullable=False),
+    sa.Column("actor", sa.String, nullable=False),
+    sa.Column("action", sa.String, nullable=False),  # add / change / bulk_load / login / ...
+    sa.Column("table_name", sa.String, nullable=False),
+    sa.Column("entity_key", sa.String, nullable=False),
+    sa.Column("old", sa.Text, nullable=True),  # JSON
+    sa.Column("new", sa.Text, nullable=True),  # JSON
+    sa.Column("batch", sa.String, nullable=True),  # one id per import / write
+)
+sa.Index("ix_audit_entity", audit.c.entity_key)
+
+division_change = sa.Table(
+    "division_change", metadata,
+    sa.Column("code", sa.String, primary_key=True),
+    sa.Column("valid_from", sa.Date, primary_key=True),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("valid_to", sa.Date, nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+)
+
+run = sa.Table(
+    "run", metadata,
+    sa.Column("run_id", sa.String, primary_key=True),
+    sa.Column("pack", sa.String, nullable=False),
+    sa.Column("pack_hash", sa.String, nullable=False),
+    sa.Column("region_code", sa.String, nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("data_version", sa.String, nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("scenario", sa.String, nullable=True),
+)
+
+result = sa.Table(
+    "result", metadata,
+    sa.Column("run_id", sa.String, nullable=False),
+    sa.Column("rule_id", sa.String, nullable=False),
+    sa.Column("clause_ref", sa.String, nullable=True),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("entity_type", sa.String, nullable=False),
+    sa.Column("entity_code", sa.String, nullable=False),
+    sa.Column("region_code", sa.String, nullable=True),
+    sa.Column("outcome", sa.String, nullable=False),
+    sa.Column("observed", sa.String, nullable=True),
+    sa.Column("required", sa.String, nullable=True),
+    sa.Column("gap", sa.Float, nullable=True),
+    sa.Column("gap_unit", sa.String, nullable=True),
+    sa.Column("message", sa.Text, nullable=True),
+)
+sa.Index("ix_result_run", result.c.run_id, result.c.rule_id)
+sa.Index("ix_result_entity", result.c.entity_code)
