@@ -23,7 +23,7 @@ demo: install
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi db init
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi synth --region 371521 --seed 1 --out var/yanggu-synthetic.xlsx
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi import var/yanggu-synthetic.xlsx
-	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi summary 371521
+	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi demo-report --region 371521 --pack yanggu-2024 --as-of 2026-12-31
 
 test: install
 	$(BIN)/pytest -n 2

@@ -85,3 +85,88 @@ def audit_log(entity: str | None = None, limit: int = 100, url: str | None = Non
     eng = store.init_db(url)
     with eng.connect() as conn:
         return store.read_audit(conn, entity, limit)
+
+
+# --- policy packs and evaluation -------------------------------------------------------------
+
+def packs_list() -> list[dict[str, Any]]:
+    from wangdi.policy import pack, runs
+
+    return [runs.pack_summary(pack.load(pid)) for pid in pack.available()]
+
+
+def pack_show(pack_id: str) -> dict[str, Any]:
+    from wangdi.policy import pack, runs
+
+    p = pack.load(pack_id)
+    return {**runs.pack_summary(p),
+            "rules": [{"id": r.id, "kind": r.kind, "clause": r.clause, "summary": r.summary, "text": r.text,
+                       "group": r.group, "from_pack": r.pack, "reading": r.spec.get("reading", "")}
+                      for r in p.rules.values()],
+            "parameters": [{"id": q.id, "clause": q.clause, "text": q.text, "values": q.values, "unit": q.unit,
+                            "from_pack": q.pack} for q in p.parameters.values()]}
+
+
+def pack_lint(path: str) -> dict[str, Any]:
+    """Load a pack (folder or id) and compile every expression; raises a PackError naming file, line and rule."""
+    from wangdi.policy import pack
+
+    p = pack.load(path)
+    return {"id": p.id, "rules": len(p.rules), "parameters": len(p.parameters), "ok": True}
+
+
+def pack_test(pack_id: str) -> list[dict[str, Any]]:
+    from wangdi.policy import pack, testing
+
+    return [vars(r) for r in testing.run_pack_tests(pack.load(pack_id))]
+
+
+def fields_doc(entity: str | None = None) -> dict[str, list[str]]:
+    from wangdi.policy.fields import ENTITIES, fields_of
+
+    return {e: fields_of(e) for e in ENTITIES if entity in (None, e)}
+
+
+def evaluate(pack_id: str, region: str, as_of: date, out: Path | None = None, url: str | None = None,
+             store_run: bool = True) -> tuple[str, pl.DataFrame]:
+    from wangdi.policy import runs
+
+    run_id, results = runs.evaluate(pack_id, region, as_of, url, store_run)
+    if out is not None:
+        write_results(results, out)
+    return run_id, results
+
+
+def write_results(results: pl.DataFrame, out: Path) -> None:
+    suffix = out.suffix.lower()
+    if suffix == ".parquet":
+        results.write_parquet(out)
+    elif suffix == ".xlsx":
+        results.write_excel(out, worksheet="评估结果", autofilter=True, freeze_panes=(1, 0))
+    elif suffix in (".jsonl", ".json", ".ndjson"):
+        results.write_ndjson(out)
+    elif suffix == ".csv":
+        results.write_csv(out)
+    else:
+        raise WangdiError("unsupported-format", f"不支持的输出格式 {suffix}：请用 .jsonl、.parquet、.xlsx 或 .csv",
+                          f"unsupported output format {suffix}")
+
+
+def explain(run_id: str, rule_id: str, entity: str, url: str | None = None) -> dict[str, Any]:
+    from wangdi.policy import runs
+
+    return runs.explain(run_id, rule_id, entity, url)
+
+
+def runs_list(url: str | None = None) -> list[dict[str, Any]]:
+    from wangdi.policy import runs
+
+    return runs.list_runs(url)
+
+
+def runs_compare(a: str, b: str, url: str | None = None) -> pl.DataFrame:
+    from wangdi.policy import runs
+
+    runs.get_run(a, url)
+    runs.get_run(b, url)
+    return runs.compare(a, b, url)

@@ -171,6 +171,8 @@ def audit(entity: Annotated[str | None, typer.Option(help="实体代码（前缀
 
 
 def main() -> None:
+    import wangdi.cli_policy  # noqa: F401 - registers the policy commands on `app`
+
     try:
         rc = app(standalone_mode=False)
         sys.exit(rc if isinstance(rc, int) else 0)

@@ -163,9 +163,11 @@ def _institutions(rng: np.random.Generator, p: SynthParams, counties: pl.DataFra
     # village level: clinics for village committees, stations for some residents' committees
     vj = villages.join(population.select(pl.col("division_code").alias("code"), pl.col("resident")), on="code")
     m = vj.height
-    keep = np.where((vj["kind"] == "residents_committee").to_numpy(), rng.random(m) < p.station_rate,
-                    rng.random(m) < p.village_clinic_rate)
-    vj = vj.filter(pl.Series(keep))
+    is_vc = (vj["kind"] == "village_committee").to_numpy()
+    keep = np.where(~is_vc, rng.random(m) < p.station_rate, rng.random(m) < p.village_clinic_rate)
+    copies = keep.astype(np.int64) + (keep & is_vc & (rng.random(m) < p.second_clinic_rate))
+    vj = vj.select(pl.all().repeat_by(pl.Series(copies)).explode()).with_columns(
+        suffix=pl.int_range(pl.len()).over("code").cast(pl.String).replace({"0": ""}))
     m = vj.height
     township = vj["code"].str.slice(0, 9)
     mgr = thc.select(pl.col("division_code").alias("t"), pl.col("code").alias("manager_code"))
@@ -178,9 +180,13 @@ def _institutions(rng: np.random.Generator, p: SynthParams, counties: pl.DataFra
         "has_exam_bed", "has_smart_followup", "has_rehab_equipment", "has_exam_equipment", "has_toilet_and_ac",
         "has_health_education")}
     clinics = vj.select(
-        (pl.col("code") + pl.Series(np.where(is_station, "-B200", "-D600"))).alias("code"),
+        (pl.col("code") + pl.Series(np.where(is_station, "-B200", "-D600")) + pl.col("suffix")).alias("code"),
         (pl.col("name").str.replace(r"(村民委员会|村委会|居民委员会|居委会|嘎查委员会|委员会)$", "") +
-         pl.Series(np.where(is_station, "社区卫生服务站", "村卫生室"))).alias("name"),
+         pl.when(pl.Series(is_station) & pl.col("name").str.contains(r"社区(居民委员会|居委会)$")).then(pl.lit("卫生服务站"))
+         .when(pl.Series(is_station)).then(pl.lit("社区卫生服务站"))
+         .when(pl.col("name").str.contains(r"(村|嘎查)(村民委员会|村委会|嘎查委员会|委员会)$"))
+         .then(pl.lit("卫生室")).otherwise(pl.lit("村卫生室")) +
+         pl.when(pl.col("suffix") != "").then(pl.lit("（二）")).otherwise(pl.lit(""))).alias("name"),
         pl.Series(np.where(is_station, "B200", "D600")).alias("type_code"),
         pl.col("code").alias("division_code"), "manager_code",
     ).with_columns(
@@ -191,6 +197,7 @@ def _institutions(rng: np.random.Generator, p: SynthParams, counties: pl.DataFra
         integrated_parts=pl.lit("人员、业务、药械、财务、绩效"),
         insurance_designated=pl.Series(rng.random(m) < 0.88),
         star_rating=pl.Series(_pick(rng, [0, 1, 2, 3, 4, 5], [0.08, 0.1, 0.17, 0.4, 0.18, 0.07], m).astype(np.int64)),
+        capacity_level=pl.Series(_pick(rng, ["none", "basic", "recommended"], [0.55, 0.38, 0.07], m).astype(str)),
         is_central_clinic=pl.Series((vj["resident"].to_numpy() >= 2000) & (rng.random(m) < 0.5)),
         has_separate_rooms=pl.Series(rng.random(m) < 0.6),
         remote_area=pl.Series(rng.random(m) < 0.05),
@@ -205,7 +212,7 @@ def _staff(rng: np.random.Generator, p: SynthParams, inst: pl.DataFrame, year: i
     t = inst["type_code"].to_numpy()
     mean = np.select([t == "D600", t == "B200", t == "B100", np.isin(t, ["C210", "C220"]), t == "A100"],
                      [p.staff_clinic - 1, p.staff_station, p.staff_chc, p.staff_thc, p.staff_county_hospital],
-                     default=p.staff_county_hospital / 3)
+                     default=p.staff_county_hospital / 4)
     mean = np.where(t == "C210", mean * 1.5, mean)
     counts = rng.poisson(mean) + (t == "D600")  # every clinic has at least one person
     codes = np.repeat(inst["code"].to_numpy(), counts)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 class SynthParams:
     # structure
     village_clinic_rate: float = 0.94  # share of village committees with a clinic (others shared/missing, 002)
+    second_clinic_rate: float = 0.24  # villages with a clinic that have a second one (581,964 clinics > villages)
     station_rate: float = 0.45  # share of residents' committees with a community health station
     central_thc_per_county: int = 2  # 1–2 central THCs per county (seeds)
     village_pop_mean: float = 1000.0  # rural residents per village committee (bulletin)
@@ -28,7 +29,7 @@ class SynthParams:
     staff_chc: float = 50.0
     staff_station: float = 8.0
     staff_clinic: float = 2.28
-    staff_county_hospital: float = 600.0
+    staff_county_hospital: float = 300.0  # assumption; county-level hospitals are not in the bulletin figures above
     licensed_or_vd_share_clinic: float = 1.108 / 1.327
     village_doctor_over_60_share: float = 0.18  # assumption
     # beds (THC 1.505M/33,753 = 44.6 per THC)

@@ -1,0 +1,192 @@
+"""`wangdi evaluate | explain | runs | packs | demo-report`: policy commands over wangdi.api."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.table import Table
+
+from wangdi import api
+from wangdi.cli import _date, _json, app, console
+from wangdi.errors import WangdiError
+
+runs = typer.Typer(help="评估批次 (evaluation runs)", no_args_is_help=True)
+packs = typer.Typer(help="规则包 (policy packs)", no_args_is_help=True)
+app.add_typer(runs, name="runs")
+app.add_typer(packs, name="packs")
+OUTCOME_ZH = {"pass": "达标", "fail": "未达标", "not_applicable": "不适用", "unknown": "缺数据", "met": "已达成",
+              "not_met": "未达成", "not_yet_due": "未到期", "payable": "应发", "not_payable_duplicate": "不重复享受"}
+
+
+def _required_date(value: str) -> object:
+    d = _date(value)
+    if d is None:
+        raise WangdiError("bad-date", "请给出 --as-of YYYY-MM-DD", "give --as-of")
+    return d
+
+
+@app.command()
+def evaluate(pack: Annotated[str, typer.Option(help="规则包 id")],
+             region: Annotated[str, typer.Option(help="区划代码")],
+             as_of: Annotated[str, typer.Option("--as-of", help="评估截至日期 YYYY-MM-DD")],
+             out: Annotated[Path | None, typer.Option(help="结果文件：.jsonl / .parquet / .xlsx / .csv")] = None,
+             no_store: Annotated[bool, typer.Option("--no-store", help="不保存评估批次")] = False) -> None:
+    """按规则包评估一个地区：每条规则对全部机构一次性计算。"""
+    with console.status("评估中…"):
+        run_id, res = api.evaluate(pack, region, _required_date(as_of), out, store_run=not no_store)  # type: ignore[arg-type]
+    counts = res.group_by("kind", "outcome").len().sort("kind", "outcome")
+    console.print(f"评估批次 {run_id}：{res.height} 条结果" + (f"，已写出 {out}" if out else ""))
+    for kind, outcome, n in counts.iter_rows():
+        console.print(f"  {kind:12} {OUTCOME_ZH.get(outcome, outcome)}（{outcome}）：{n}")
+
+
+@app.command()
+def explain(run: Annotated[str, typer.Option(help="评估批次 id")], rule: Annotated[str, typer.Option(help="规则 id")],
+            entity: Annotated[str, typer.Option(help="机构/人员/区划代码")],
+            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """解释一个结论：读取了哪些数据、用了哪些参数、各来自哪条条款。"""
+    info = api.explain(run, rule, entity)
+    if as_json:
+        _json(info)
+        return
+    r = info["rule"]
+    console.print(f"[bold]{r['id']}[/]（{r['kind']}，来自规则包 {r['from_pack']}）  条款 {r['clause']}")
+    console.print(f"  原文：{r['text']}")
+    console.print(f"  摘要：{r['summary']}")
+    console.print(f"实体 {entity} 的输入：{info['inputs']}")
+    for p in info["parameters"]:
+        console.print(f"参数 {p['id']} = {p['value_sql']}（条款 {p['clause']}：{p['text']}；来自 {p['from_pack']}）")
+    for row in info["stored"]:
+        console.print(f"结论：{OUTCOME_ZH.get(row['outcome'], row['outcome'])} — {row['message']}")
+    if info["data_changed_since_run"]:
+        console.print("[yellow]注意：评估之后数据有变动，重新计算的结果为：[/]"
+                      + "；".join(str(x["message"]) for x in info["recomputed"]))
+
+
+@runs.command("list")
+def runs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """列出评估批次。"""
+    rows = api.runs_list()
+    if as_json:
+        _json(rows)
+        return
+    t = Table("批次", "规则包", "包哈希", "区划", "截至", "数据版本", "结果数", "耗时(秒)")
+    for r in rows:
+        t.add_row(r["run_id"], r["pack"], r["pack_hash"], r["region_code"], str(r["as_of"]), r["data_version"],
+                  str(r["rows"]), f"{r['seconds']:.2f}")
+    console.print(t)
+
+
+@runs.command("compare")
+def runs_compare(a: str, b: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """比较两个评估批次：哪些结论变了，以及观测值的变化。"""
+    diff = api.runs_compare(a, b)
+    if as_json:
+        _json(diff.to_dicts())
+        return
+    console.print(f"{diff.height} 条结论不同：")
+    for r in diff.head(200).iter_rows(named=True):
+        console.print(f"  {r['rule_id']} {r['entity_code']}: {r['outcome_a']}({r['observed_a']}) → "
+                      f"{r['outcome_b']}({r['observed_b']})")
+
+
+@packs.command("list")
+def packs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """列出规则包。"""
+    rows = api.packs_list()
+    if as_json:
+        _json(rows)
+        return
+    for p in rows:
+        console.print(f"{p['id']:14} {p['rules']:3} 条规则 {p['parameters']:3} 个参数 {p['tests']:3} 个测试  {p['title']}")
+
+
+@packs.command("show")
+def packs_show(pack_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """显示规则包：每条规则与条款原文并列。"""
+    info = api.pack_show(pack_id)
+    if as_json:
+        _json(info)
+        return
+    console.print(f"[bold]{info['id']}[/] {info['title']}（{info['document_number'] or '文号未载明'}）")
+    for r in info["rules"]:
+        console.print(f"\n[bold]{r['id']}[/] [{r['kind']}] 条款 {r['clause']}\n  原文：{r['text']}\n  {r['summary']}"
+                      + (f"\n  解读：{r['reading']}" if r["reading"] else ""))
+
+
+@packs.command("lint")
+def packs_lint(path: Annotated[str, typer.Argument(help="规则包文件夹或 id")] = "all") -> None:
+    """检查规则包：模式、条款引用、每个表达式（未知字段给出建议）。"""
+    from wangdi.policy.pack import available
+
+    targets = available() if path == "all" else [path]
+    failed = 0
+    for t in targets:
+        try:
+            info = api.pack_lint(t)
+            console.print(f"{t}: 通过（{info['rules']} 条规则，{info['parameters']} 个参数）")
+        except WangdiError as e:  # PackError or ExprError: both name file, line and rule
+            failed += 1
+            console.print(f"[red]{t}[/]：{e.zh}\n  ({e.en})")
+    if failed:
+        raise typer.Exit(1)
+
+
+@packs.command("test")
+def packs_test(pack_id: Annotated[str, typer.Argument(help="规则包 id；省略则全部")] = "all") -> None:
+    """运行规则包的测试用例（输入 → 期望结论）。"""
+    from wangdi.policy.pack import available
+
+    bad = 0
+    for pid in available() if pack_id == "all" else [pack_id]:
+        results = api.pack_test(pid)
+        bad += sum(not r["ok"] for r in results)
+        console.print(f"{pid}: {sum(r['ok'] for r in results)}/{len(results)} 通过")
+        for r in results:
+            if not r["ok"]:
+                console.print(f"  [red]失败[/] {r['name']}（{r['rule']}）：{r['detail']}")
+    if bad:
+        raise typer.Exit(1)
+
+
+@packs.command("fields")
+def packs_fields(entity: Annotated[str | None, typer.Argument()] = None) -> None:
+    """列出表达式可用的字段（按实体）。"""
+    for ent, fields in api.fields_doc(entity).items():
+        console.print(f"[bold]{ent}[/]: " + ", ".join(fields))
+
+
+@app.command("demo-report")
+def demo_report(region: str = "371521", pack: str = "yanggu-2024", as_of: str = "2026-12-31") -> None:
+    """演示：网络概况 + 按乡镇的达标情况、最大差距 + 县级目标。"""
+    from wangdi.cli import summary
+
+    summary(region, None, False)
+    run_id, res = api.evaluate(pack, region, _required_date(as_of))  # type: ignore[arg-type]
+    towns = api.network_summary(region).select(pl.col("township").alias("t"), "name")
+    req = res.filter(pl.col("kind") == "requirement").with_columns(t=pl.col("region_code").str.slice(0, 9))
+    by_town = req.group_by("t").agg((pl.col("outcome") == "pass").sum().alias("pass"),
+                                    (pl.col("outcome") == "fail").sum().alias("fail"),
+                                    (pl.col("outcome") == "not_yet_due").sum().alias("due"),
+                                    (pl.col("outcome") == "unknown").sum().alias("unknown"))
+    top = req.filter(pl.col("outcome").is_in(["fail", "not_yet_due"])).group_by("t", "rule_id").len() \
+        .sort("len", descending=True).group_by("t", maintain_order=True).head(2) \
+        .group_by("t").agg(pl.format("{}({})", "rule_id", "len").str.join("、").alias("top"))
+    t = Table("乡镇（街道）", "达标", "未达标", "未到期", "缺数据", "主要差距（规则，机构数）",
+              title=f"{pack} 评估（截至 {as_of}，批次 {run_id}）")
+    for row in towns.join(by_town, on="t", how="left").join(top, on="t", how="left").fill_null(0).iter_rows(named=True):
+        t.add_row(row["name"], str(row["pass"]), str(row["fail"]), str(row["due"]), str(row["unknown"]),
+                  str(row["top"] or ""))
+    console.print(t)
+    names = dict(api.network_summary(region).select("township", "name").iter_rows())
+    names[region] = api.region_show(region)["name"]
+    tt = Table("目标（条款）", "地区", "结论", "现状", "要求（期限）", "差距", title="目标进展")
+    for r in res.filter(pl.col("kind") == "target").sort("rule_id", "entity_code").iter_rows(named=True):
+        gap = "" if r["gap"] is None else f"{r['gap']:g}{r['gap_unit']}"
+        tt.add_row(f"{r['message'].split('：')[0]}（{r['clause_ref']}）", names.get(r["entity_code"], r["entity_code"]),
+                   OUTCOME_ZH.get(r["outcome"], r["outcome"]), str(r["observed"] or ""), str(r["required"] or ""), gap)
+    console.print(tt)
+    console.print("数据为合成数据（synthetic），仅供演示。")
