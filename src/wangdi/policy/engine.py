@@ -1,4 +1,8 @@
-"""Vectorised evaluation: each rule is one DuckDB query over all entities of its kind at once."""
+"""Vectorised evaluation: each rule is one DuckDB query over all entities of its kind at once.
+
+Entities outside a rule's applicability filter get no result row; `not_applicable` rows mean the
+rule applies but no parameter value is in force for that jurisdiction and date.
+"""
 
 from __future__ import annotations
 
@@ -150,8 +154,8 @@ def requirement_sql(c: Compiler, rule: Rule, region: str) -> str:
         CASE WHEN outcome IN ('pass', 'fail') THEN {required} END required,
         CASE WHEN outcome = 'fail' THEN {gap} END gap, {q(unit)} gap_unit,
         CASE outcome WHEN 'fail' THEN {fail_msg} WHEN 'pass' THEN {ok_msg}
-          WHEN 'unknown' THEN {label} || '：缺少数据，无法判断' ELSE '不适用' END message
-      FROM o"""
+          WHEN 'unknown' THEN {label} || '：缺少数据，无法判断' ELSE '不适用：没有生效的参数' END message
+      FROM o WHERE _applies IS NOT FALSE"""
 
 
 def target_sql(c: Compiler, rule: Rule, region: str, as_of: date) -> str:
@@ -245,7 +249,7 @@ def evaluate(pack: Pack, data: Dataset, rules: list[str] | None = None,
              con: duckdb.DuckDBPyConnection | None = None, prebuilt: bool = False) -> pl.DataFrame:
     """Evaluate every rule (or the named ones) of `pack` over `data`; one query per rule.
 
-    With prebuilt=True the entity tables (ent_*) and `divisions` already exist in `con` (pack tests)."""
+    With prebuilt=True the entity tables (ent_*) and `divisions` already exist in `con` (pack tests, benchmarks)."""
     con = con or duckdb.connect()
     if not prebuilt:
         build(con, data)

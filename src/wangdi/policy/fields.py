@@ -115,19 +115,29 @@ def build(con: duckdb.DuckDBPyConnection, data: Dataset) -> None:
         con.register(f"src_{name}", df)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM src_{name}")
         con.unregister(f"src_{name}")
-    con.register("src_divisions", data.divisions.select("code", "name", "level", "kind"))
+    register_divisions(con, data.divisions)
+    derive(con, data.as_of)
+
+
+def register_divisions(con: duckdb.DuckDBPyConnection, divs: pl.DataFrame) -> None:
+    con.register("src_divisions", divs.select("code", "name", "level", "kind"))
     con.execute("CREATE OR REPLACE TEMP TABLE divisions AS SELECT * FROM src_divisions")
     con.unregister("src_divisions")
-    d = f"DATE '{data.as_of.isoformat()}'"
-    con.execute(_latest_population(data.as_of))
+
+
+def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
+    """Create the entity tables (ent_*) from base tables already in `con`."""
+    d = f"DATE '{as_of.isoformat()}'"
+    con.execute(_latest_population(as_of))
     con.execute(f"""
       CREATE OR REPLACE TEMP TABLE reporting AS SELECT
         (SELECT max(year(visit_date)) FROM visit WHERE visit_date <= {d}) visit_year,
         (SELECT max(year(start_date)) FROM deployment WHERE start_date <= {d}) deployment_year,
-        (SELECT max(year) FROM contract WHERE year <= {data.as_of.year}) contract_year,
+        (SELECT max(year) FROM contract WHERE year <= {as_of.year}) contract_year,
         (SELECT max(year(start_date)) FROM training WHERE start_date <= {d}) training_year;
-      CREATE OR REPLACE TEMP TABLE staff_now AS SELECT s.*,
-        CAST(extract(year FROM age({d}, s.birth_date)) AS INT) age,
+      CREATE OR REPLACE TEMP VIEW staff_now AS SELECT s.*,
+        date_diff('year', s.birth_date, {d})
+          - CAST(month(s.birth_date) * 100 + day(s.birth_date) > {as_of.month * 100 + as_of.day} AS INT) age,
         s.qualification IN {PHYSICIAN} is_physician
       FROM staff s WHERE (s.end_date IS NULL OR s.end_date > {d}) AND (s.start_date IS NULL OR s.start_date <= {d});
       CREATE OR REPLACE TEMP TABLE ent_institution AS
@@ -173,7 +183,7 @@ def build(con: duckdb.DuckDBPyConnection, data: Dataset) -> None:
       FROM institution i LEFT JOIN st ON st.institution_code = i.code LEFT JOIN eq ON eq.institution_code = i.code
       LEFT JOIN sv ON sv.institution_code = i.code LEFT JOIN pop_division p ON p.code = i.division_code
       LEFT JOIN dp ON dp.to_code = i.code;
-      CREATE OR REPLACE TEMP TABLE ent_staff AS
+      CREATE OR REPLACE TEMP VIEW ent_staff AS
       WITH tr AS (SELECT staff_code, count(*) n, sum(hours) AS total_hours,
                   sum(date_diff('day', start_date, coalesce(end_date, start_date)) + 1) AS days
                   FROM training, reporting WHERE year(start_date) = training_year GROUP BY 1)
@@ -181,16 +191,17 @@ def build(con: duckdb.DuckDBPyConnection, data: Dataset) -> None:
         i.township_code, i.county_code, i.remote_area, i.resident_population served_population,
         (i.type_code = 'D600' AND coalesce(i.integrated, false)) in_integrated_clinic,
         coalesce(tr.n, 0) training_count, coalesce(tr.total_hours, 0) training_hours, coalesce(tr.days, 0) training_days,
-        CAST(extract(year FROM age({d}, s.start_date)) AS INT) years_in_post
+        date_diff('year', s.start_date, {d})
+          - CAST(month(s.start_date) * 100 + day(s.start_date) > {as_of.month * 100 + as_of.day} AS INT) years_in_post
       FROM staff_now s JOIN ent_institution i ON i.code = s.institution_code
       LEFT JOIN tr ON tr.staff_code = s.staff_code;
-      CREATE OR REPLACE TEMP TABLE ent_village AS
+      CREATE OR REPLACE TEMP VIEW ent_village AS
       SELECT v.code entity_code, v.code region_code, v.code, v.name, v.kind,
         p.resident, p.agricultural, p.farming_herding,
         (SELECT count(*) FROM institution i WHERE i.division_code = v.code AND i.type_code = 'D600') clinics,
         (SELECT count(*) FROM institution i WHERE i.division_code = v.code AND i.type_code = 'B200') stations
       FROM divisions v LEFT JOIN pop_division p ON p.code = v.code WHERE v.level = 5;
-      CREATE OR REPLACE TEMP TABLE ent_township AS
+      CREATE OR REPLACE TEMP VIEW ent_township AS
       WITH agg AS (SELECT township_code, count(*) FILTER (type_code IN ('C210', 'C220')) thc,
           count(*) FILTER (type_code = 'C210') central_thc, count(*) FILTER (type_code = 'B100') chc,
           count(*) FILTER (type_code = 'D600') clinics, sum(village_doctors) village_doctors,
@@ -206,7 +217,7 @@ def build(con: duckdb.DuckDBPyConnection, data: Dataset) -> None:
         coalesce(agg.licensed_or_village_doctors, 0) licensed_or_village_doctors
       FROM divisions t LEFT JOIN pop_division p ON p.code = t.code LEFT JOIN agg ON agg.township_code = t.code
       LEFT JOIN vil ON vil.t = t.code WHERE t.level = 4;
-      CREATE OR REPLACE TEMP TABLE ent_county AS
+      CREATE OR REPLACE TEMP VIEW ent_county AS
       WITH agg AS (SELECT county_code, count(*) FILTER (type_code IN ('C210', 'C220')) thc,
           count(*) FILTER (type_code = 'C210') central_thc, count(*) FILTER (is_sub_centre) sub_centres,
           count(*) FILTER (type_code = 'B100') chc, count(*) FILTER (type_code = 'D600') clinics,
@@ -220,7 +231,7 @@ def build(con: duckdb.DuckDBPyConnection, data: Dataset) -> None:
         coalesce(agg.city_key_specialties, 0) city_key_specialties
       FROM divisions c LEFT JOIN pop_division p ON p.code = c.code LEFT JOIN agg ON agg.county_code = c.code
       LEFT JOIN pp ON pp.division_code = c.code WHERE c.level = 3;
-      CREATE OR REPLACE TEMP TABLE ent_deployment AS
+      CREATE OR REPLACE TEMP VIEW ent_deployment AS
       SELECT d.*, d.deployment_id entity_code, t.division_code region_code,
         date_diff('day', d.start_date, coalesce(d.end_date, {d})) + 1 AS days, f.type_code from_type,
         t.type_code to_type,
@@ -229,14 +240,14 @@ def build(con: duckdb.DuckDBPyConnection, data: Dataset) -> None:
         year(d.start_date) = r.deployment_year in_reporting_year
       FROM deployment d CROSS JOIN reporting r LEFT JOIN institution f ON f.code = d.from_code
       JOIN institution t ON t.code = d.to_code WHERE d.start_date <= {d};
-      CREATE OR REPLACE TEMP TABLE ent_visit AS
+      CREATE OR REPLACE TEMP VIEW ent_visit AS
       SELECT v.*, v.visit_id entity_code, i.division_code region_code, i.type_code institution_type,
         i.type_code IN ('B100', 'B200', 'C210', 'C220', 'D600') is_primary,
         substr(v.residence_code, 1, 6) = substr(i.division_code, 1, 6) within_county,
         year(v.visit_date) = r.visit_year in_reporting_year
       FROM visit v CROSS JOIN reporting r JOIN institution i ON i.code = v.institution_code
       WHERE v.visit_date <= {d};
-      CREATE OR REPLACE TEMP TABLE ent_contract AS
+      CREATE OR REPLACE TEMP VIEW ent_contract AS
       SELECT c.*, c.institution_code || '/' || c.year || '/' || c."group" entity_code,
         i.division_code region_code, i.type_code institution_type, c.year = r.contract_year in_reporting_year
       FROM contract c CROSS JOIN reporting r JOIN institution i ON i.code = c.institution_code;

@@ -103,9 +103,9 @@ def run_case(pack: Pack, case: dict[str, Any]) -> CaseResult:
     hit = got.filter(pl.col("entity_code") == target)
     expect = case.get("expect")
     want = expect if isinstance(expect, dict) else {"outcome": expect}
-    if hit.is_empty():
-        ok = want.get("outcome") == "not_applicable" and rule.kind == "entitlement"
-        return CaseResult(name, rid, ok, "no result row" if not ok else "")
+    if hit.is_empty():  # outside the rule's applicability filter: no row, i.e. not applicable
+        ok = want.get("outcome") == "not_applicable"
+        return CaseResult(name, rid, ok, "no result row (not applicable)" if not ok else "")
     row = hit.row(0, named=True)
     problems = []
     for key, value in want.items():

@@ -343,7 +343,7 @@ def _visits(rng: np.random.Generator, p: SynthParams, inst: pl.DataFrame, y0: da
                         np.isin(t, ["A100", "A210"])],
                        [p.visits_clinic, p.visits_station, p.visits_chc, p.visits_thc, p.visits_county_hospital],
                        default=p.visits_county_hospital / 4)
-    per_inst = max(1, round(p.visit_records / 652_000))
+    per_inst = max(1, int(p.visit_records // 687_000))  # ~687,000 institutions nationally
     k = np.full(len(t), per_inst)
     code = np.repeat(inst["code"].to_numpy(), k)
     div = np.repeat(inst["division_code"].to_numpy(), k)
