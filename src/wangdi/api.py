@@ -170,3 +170,14 @@ def runs_compare(a: str, b: str, url: str | None = None) -> pl.DataFrame:
     runs.get_run(a, url)
     runs.get_run(b, url)
     return runs.compare(a, b, url)
+
+
+def subsidies(pack_id: str, region: str, year: int, out: Path | None = None,
+              url: str | None = None) -> tuple[str, pl.DataFrame, bool]:
+    """Payment lines (every line cites its clause) and, with `out`, an Excel payment list."""
+    from wangdi.reports import subsidies as sub
+
+    run_id, lines, synthetic = sub.payment_list(pack_id, region, year, url)
+    if out is not None:
+        sub.write_payment_list(lines, out, f"{pack_id} 补助发放清单 {region} {year}年（评估批次 {run_id}）", synthetic)
+    return run_id, lines, synthetic

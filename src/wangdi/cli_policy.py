@@ -190,3 +190,20 @@ def demo_report(region: str = "371521", pack: str = "yanggu-2024", as_of: str = 
                    OUTCOME_ZH.get(r["outcome"], r["outcome"]), str(r["observed"] or ""), str(r["required"] or ""), gap)
     console.print(tt)
     console.print("数据为合成数据（synthetic），仅供演示。")
+
+
+@app.command()
+def subsidies(pack: Annotated[str, typer.Option(help="规则包 id")], region: Annotated[str, typer.Option(help="区划代码")],
+              year: Annotated[int, typer.Option(help="年度")],
+              out: Annotated[Path | None, typer.Option(help="发放清单 .xlsx")] = None) -> None:
+    """补助发放清单：按规则包的补助条款计算，每一行都引用条款。"""
+    run_id, lines, synthetic = api.subsidies(pack, region, year, out)
+    paid = lines.filter(pl.col("状态") == "应发")
+    console.print(f"评估批次 {run_id}：{lines.height} 行，应发 {paid.height} 笔，合计 {paid['金额'].sum():,.0f} 元"
+                  + (f"；已写出 {out}" if out else ""))
+    t = Table("补助项目", "条款", "应发笔数", "金额（元）")
+    for r in paid.group_by("补助项目", "条款").agg(pl.len(), pl.col("金额").sum()).sort("条款").iter_rows():
+        t.add_row(r[0], r[1], str(r[2]), f"{r[3]:,.0f}")
+    console.print(t)
+    if synthetic:
+        console.print("注意：基于合成数据（synthetic），仅供演示。")

@@ -98,9 +98,11 @@ def run_case(pack: Pack, case: dict[str, Any]) -> CaseResult:
     con.register("d", divs.select("code", "name", "level", "kind"))
     con.execute("CREATE TEMP TABLE divisions AS SELECT * FROM d")
     data = Dataset({}, divs, as_of, region)
-    got = engine.evaluate(pack, data, [rid], con, prebuilt=True)
+    group = rule.spec.get("no_double")
+    together = [r.id for r in pack.rules.values() if group and r.spec.get("no_double") == group] or [rid]
+    got = engine.evaluate(pack, data, together, con, prebuilt=True)
     target = str(case.get("expect_entity") or (region if rule.kind == "target" else rows[0]["entity_code"]))
-    hit = got.filter(pl.col("entity_code") == target)
+    hit = got.filter((pl.col("entity_code") == target) & (pl.col("rule_id") == rid))
     expect = case.get("expect")
     want = expect if isinstance(expect, dict) else {"outcome": expect}
     if hit.is_empty():  # outside the rule's applicability filter: no row, i.e. not applicable

@@ -117,6 +117,8 @@ STAFF = Table("staff", "人员", ("staff_code",), (
     Field("title", "职称", "code", code_list="title"),
     Field("education", "学历", "code", code_list="education"),
     _b("full_time_degree", "全日制学历"),
+    _b("medical_degree", "医学类专业", "degree in a medical subject (001 四（二）8)"),
+    _b("directed_graduate", "定向生", "tuition-waived graduate bound to rural service (001 四（二）8 excludes them)"),
     Field("employment_mode", "用工方式", "code", code_list="employment_mode"),
     Field("start_date", "到岗日期", "date"),
     Field("end_date", "离岗日期", "date"),

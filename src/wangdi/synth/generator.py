@@ -248,6 +248,8 @@ def _staff(rng: np.random.Generator, p: SynthParams, inst: pl.DataFrame, year: i
                                                                  "none"], [0.48, 0.3, 0.08, 0.02, 0.12], n), "none"),
         "education": _pick(rng, ["secondary", "college", "bachelor", "postgraduate"], [0.3, 0.4, 0.27, 0.03], n),
         "full_time_degree": rng.random(n) < 0.55, "employment_mode": mode.astype(str),
+        "medical_degree": (category == "health_tech") & (rng.random(n) < 0.9),
+        "directed_graduate": (category == "health_tech") & (rng.random(n) < 0.06),
         "start_date": _dates(rng, date(1985, 1, 1), date(year, 6, 30), n),
     }).with_columns(pl.col("start_date").clip(pl.col("birth_date").dt.offset_by("20y")))
 
