@@ -42,6 +42,7 @@ DERIVED: dict[str, dict[str, str]] = {
         "farming_herding_population": "farming-and-herding population of the division",
         "deployed_in": "people deployed into this institution in the reporting year",
         "six_haves": "number of the six haves present (0–6)",
+        "county_pure_pastoral": "the institution's county is a purely pastoral banner (002)",
     },
     "staff": {
         "age": "full years on the as-of date", "institution_type": "WS 218 type of the institution",
@@ -177,12 +178,15 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         coalesce(sv.key_specialties, 0) key_specialties, coalesce(sv.city_key, 0) city_key_specialties,
         p.resident resident_population, p.agricultural rural_population,
         p.farming_herding farming_herding_population, coalesce(dp.n, 0) deployed_in,
+        cp.pure_pastoral county_pure_pastoral,
         CAST(i.has_exam_bed AS INT) + CAST(i.has_smart_followup AS INT) + CAST(i.has_rehab_equipment AS INT)
           + CAST(i.has_exam_equipment AS INT) + CAST(i.has_toilet_and_ac AS INT)
           + CAST(i.has_health_education AS INT) six_haves
       FROM institution i LEFT JOIN st ON st.institution_code = i.code LEFT JOIN eq ON eq.institution_code = i.code
       LEFT JOIN sv ON sv.institution_code = i.code LEFT JOIN pop_division p ON p.code = i.division_code
-      LEFT JOIN dp ON dp.to_code = i.code;
+      LEFT JOIN dp ON dp.to_code = i.code
+      LEFT JOIN (SELECT division_code, pure_pastoral FROM pop_latest WHERE length(division_code) = 6) cp
+        ON cp.division_code = substr(i.division_code, 1, 6);
       CREATE OR REPLACE TEMP VIEW ent_staff AS
       WITH tr AS (SELECT staff_code, count(*) n, sum(hours) AS total_hours,
                   sum(date_diff('day', start_date, coalesce(end_date, start_date)) + 1) AS days

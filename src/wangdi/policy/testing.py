@@ -8,7 +8,7 @@
     - name: 99 people sent down is one short
       rule: deployed_total
       region: "371521"                  # targets: the region whose outcome is checked
-      entities: [{from_level: county, in_reporting_year: true, count: 99}]
+      entities: [{from_level: county, in_reporting_year: true, repeat: 99}]
       expect: {outcome: not_met, gap: 1}
 """
 
@@ -67,8 +67,8 @@ def _rows(case: dict[str, Any], entity: str, region: str) -> list[dict[str, Any]
     specs = case.get("entities") or [case.get("entity") or {}]
     rows: list[dict[str, Any]] = []
     for spec in specs:
-        n = int(spec.get("count", 1))
-        base = {k: v for k, v in spec.items() if k != "count"}
+        n = int(spec.get("repeat", 1))
+        base = {k: v for k, v in spec.items() if k != "repeat"}
         base.setdefault("region_code", region)
         for _ in range(n):
             rows.append({**base, "entity_code": base.get("entity_code", f"E{len(rows) + 1}")})

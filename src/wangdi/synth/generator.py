@@ -80,7 +80,10 @@ def synthesise(region: str, seed: int = 1, year: int = 2025,
         "agricultural": agri.round().astype(np.int64),
         "farming_herding": agri.round().astype(np.int64), "pure_pastoral": None, "synthetic": True,
     })
-    town_pop = population.group_by(pl.col("division_code").str.slice(0, 9).alias("code")).agg(
+    county_rows = pl.DataFrame({"division_code": counties["code"], "year": [year] * counties.height,
+                                "pure_pastoral": [False] * counties.height}, schema_overrides={"year": pl.Int64})
+    population = pl.concat([population, county_rows], how="diagonal_relaxed")
+    town_pop = population.filter(pl.col("division_code").str.len_bytes() == 12).group_by(pl.col("division_code").str.slice(0, 9).alias("code")).agg(
         pl.col("resident").sum().alias("pop"))
 
     inst = _institutions(rng, p, counties, towns, villages, population, town_pop, named)
@@ -274,6 +277,10 @@ def _services(rng: np.random.Generator, inst: pl.DataFrame) -> pl.DataFrame:
     probs = {"tcm_hall": 0.82, "fever_clinic": 0.55, "emergency": 0.6, "rehabilitation": 0.5, "dialysis": 0.04,
              "hospice": 0.1, "elderly_care": 0.3}
     thc = inst.filter(pl.col("type_code").is_in(["C210", "C220", "B100"]))
+    clinics = inst.filter(pl.col("type_code").is_in(["D600", "B200"]))
+    have = clinics.filter(pl.Series(rng.random(clinics.height) < 0.72))
+    frames.append(have.select(pl.col("code").alias("institution_code"), pl.lit("tcm_service").alias("service"),
+                              pl.lit("").alias("specialty"), pl.lit(None, pl.String).alias("level")))
     for svc, prob in probs.items():
         have = thc.filter(pl.Series(rng.random(thc.height) < prob))
         frames.append(have.select(pl.col("code").alias("institution_code"), pl.lit(svc).alias("service"),
@@ -322,7 +329,8 @@ def _activities(rng: np.random.Generator, inst: pl.DataFrame, staff: pl.DataFram
                              "start_date": tstart}).with_columns(
         end_date=(pl.col("start_date") + pl.duration(days=pl.lit(pl.Series(tdays)))).clip(upper_bound=y1),
         hours=pl.Series(tdays * 8.0))
-    served = population.group_by(pl.col("division_code").str.slice(0, 9).alias("division_code")).agg(
+    served = population.filter(pl.col("division_code").str.len_bytes() == 12).group_by(
+        pl.col("division_code").str.slice(0, 9).alias("division_code")).agg(
         pl.col("resident").sum().alias("pop"))
     c = thc.select(pl.col("code").alias("institution_code"), "division_code").join(served, on="division_code",
                                                                                     how="left").fill_null(8000)
