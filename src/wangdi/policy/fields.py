@@ -33,6 +33,8 @@ DERIVED: dict[str, dict[str, str]] = {
         "licensed_or_village_doctors": "执业(助理)医师 + 乡村医生",
         "village_doctors_60_plus": "village doctors aged 60 or more on the as-of date",
         "attending_or_above": "physicians with an intermediate title or above",
+        "fulltime_bachelor_gps": "registered GPs with a full-time bachelor's degree or higher",
+        "senior_clinical_physicians": "clinical physicians with an associate-senior or senior title",
         "equipment_items": "list of equipment items with at least one functioning unit",
         "services": "list of services/departments offered",
         "key_specialties": "number of key clinical specialties (any level)",
@@ -63,7 +65,9 @@ DERIVED: dict[str, dict[str, str]] = {
     "county": {"name": "", "resident": "", "agricultural": "", "farming_herding": "",
                "pure_pastoral": "purely pastoral banner (002)", "thc": "", "central_thc": "",
                "sub_centres": "county sub-centres", "chc": "", "clinics": "", "village_doctors": "",
-               "key_specialties": "", "city_key_specialties": ""},
+               "key_specialties": "", "city_key_specialties": "",
+               "tcm_hospitals": "public TCM hospitals (A210)", "mch_institutions": "MCH institutions (G100/G200/G300)",
+               "mch_secondary": "MCH institutions at secondary level (capacity_level = secondary)"},
     "deployment": {"days": "days deployed (to the as-of date if still running)", "from_type": "", "to_type": "",
                    "from_level": "county / township / village (where the sender sits)",
                    "to_level": "", "in_reporting_year": "started in the reporting year"},
@@ -154,7 +158,11 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
           count(*) FILTER (qualification = 'village_doctor') village_doctors,
           count(*) FILTER (is_physician OR qualification = 'village_doctor') licensed_or_village_doctors,
           count(*) FILTER (qualification = 'village_doctor' AND age >= 60) village_doctors_60_plus,
-          count(*) FILTER (is_physician AND title IN ('intermediate', 'associate_senior', 'senior')) attending_or_above
+          count(*) FILTER (is_physician AND title IN ('intermediate', 'associate_senior', 'senior')) attending_or_above,
+          count(*) FILTER (registered_gp AND full_time_degree AND education IN ('bachelor', 'postgraduate'))
+            fulltime_bachelor_gps,
+          count(*) FILTER (is_physician AND practice_category = 'clinical' AND title IN ('associate_senior', 'senior'))
+            senior_clinical_physicians
         FROM staff_now GROUP BY 1),
       eq AS (SELECT institution_code, list(DISTINCT item ORDER BY item) FILTER (functioning > 0) items
              FROM equipment GROUP BY 1),
@@ -174,6 +182,8 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         coalesce(st.licensed_or_village_doctors, 0) licensed_or_village_doctors,
         coalesce(st.village_doctors_60_plus, 0) village_doctors_60_plus,
         coalesce(st.attending_or_above, 0) attending_or_above,
+        coalesce(st.fulltime_bachelor_gps, 0) fulltime_bachelor_gps,
+        coalesce(st.senior_clinical_physicians, 0) senior_clinical_physicians,
         coalesce(eq.items, []) equipment_items, coalesce(sv.services, []) services,
         coalesce(sv.key_specialties, 0) key_specialties, coalesce(sv.city_key, 0) city_key_specialties,
         p.resident resident_population, p.agricultural rural_population,
@@ -226,13 +236,17 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
           count(*) FILTER (type_code = 'C210') central_thc, count(*) FILTER (is_sub_centre) sub_centres,
           count(*) FILTER (type_code = 'B100') chc, count(*) FILTER (type_code = 'D600') clinics,
           sum(village_doctors) village_doctors, sum(key_specialties) key_specialties,
-          sum(city_key_specialties) city_key_specialties FROM ent_institution GROUP BY 1),
+          sum(city_key_specialties) city_key_specialties, count(*) FILTER (type_code = 'A210') tcm_hospitals,
+          count(*) FILTER (type_code IN ('G100', 'G200', 'G300')) mch_institutions,
+          count(*) FILTER (type_code IN ('G100', 'G200', 'G300') AND capacity_level = 'secondary') mch_secondary
+          FROM ent_institution GROUP BY 1),
       pp AS (SELECT division_code, pure_pastoral FROM pop_latest WHERE length(division_code) = 6)
       SELECT c.code entity_code, c.code region_code, c.code, c.name, p.resident, p.agricultural, p.farming_herding,
         pp.pure_pastoral, coalesce(agg.thc, 0) thc, coalesce(agg.central_thc, 0) central_thc,
         coalesce(agg.sub_centres, 0) sub_centres, coalesce(agg.chc, 0) chc, coalesce(agg.clinics, 0) clinics,
         coalesce(agg.village_doctors, 0) village_doctors, coalesce(agg.key_specialties, 0) key_specialties,
-        coalesce(agg.city_key_specialties, 0) city_key_specialties
+        coalesce(agg.city_key_specialties, 0) city_key_specialties, coalesce(agg.tcm_hospitals, 0) tcm_hospitals,
+        coalesce(agg.mch_institutions, 0) mch_institutions, coalesce(agg.mch_secondary, 0) mch_secondary
       FROM divisions c LEFT JOIN pop_division p ON p.code = c.code LEFT JOIN agg ON agg.county_code = c.code
       LEFT JOIN pp ON pp.division_code = c.code WHERE c.level = 3;
       CREATE OR REPLACE TEMP VIEW ent_deployment AS

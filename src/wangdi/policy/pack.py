@@ -168,7 +168,12 @@ def _validate_rule(r: Rule, param_names: list[str]) -> None:
                 "denominator_value", "amount"):
         if r.spec.get(key) is not None:
             check(key, r.spec[key])
-    for dom, items in (r.spec.get("readiness") or {}).items():
+    readiness = r.spec.get("readiness")
+    if readiness is not None and not (isinstance(readiness, dict) and all(
+            isinstance(v, list) and v and all(isinstance(x, str) for x in v) for v in readiness.values())):
+        raise PackError("pack-bad-readiness", f"{r.where}：readiness 应为“领域: [表达式, …]”的映射",
+                        f"{r.where}: readiness must map domain names to lists of expressions")
+    for dom, items in (readiness or {}).items():
         for i, it in enumerate(items):
             check(f"readiness.{dom}[{i}]", it)
     if kind == "target":
@@ -224,7 +229,7 @@ def _read_pack_folder(path: Path) -> Pack:
         _check_keys(item, KIND_KEYS.get(kind, COMMON), where)
         if not rid or rid in rules:
             raise PackError("pack-duplicate-id", f"{where}：规则 id 缺失或重复", f"{where}: missing or duplicate rule id")
-        spec = {k: v for k, v in item.items() if k not in ("id", "kind", "clause", "text", "summary")}
+        spec = _strip({k: v for k, v in item.items() if k not in ("id", "kind", "clause", "text", "summary")})
         rules[rid] = Rule(rid, kind, str(item.get("clause", "")), str(item.get("text", "")),
                           str(item.get("summary", "")), spec, pid, where)
     t_path, c_path = path / "tests.yaml", path / "coverage.yaml"

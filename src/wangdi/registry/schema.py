@@ -71,6 +71,7 @@ INSTITUTION = Table("institution", "机构", ("code",), (
     _b("is_specialty", "特色专科卫生院"),
     Field("specialties", "特色专科", doc="names separated by 、"),
     Field("capacity_level", "服务能力达标等级", "code", code_list="capacity_level"),
+    _b("building_standard_met", "达到建设标准", "meets the construction standard for its type (000 一2), as assessed by the bureau"),
     _n("star_rating", "星级", max=5),
     _n("beds", "床位数"),
     _n("floor_area_m2", "业务用房面积(平方米)", "float"),

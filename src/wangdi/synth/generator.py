@@ -153,8 +153,9 @@ def _institutions(rng: np.random.Generator, p: SynthParams, counties: pl.DataFra
     thc = thc.with_columns(
         beds=pl.Series(beds.round().astype(np.int64)),
         floor_area_m2=pl.Series((rng.lognormal(np.log(2600), 0.45, n) * np.where(central, 1.6, 1.0)).round()),
-        capacity_level=pl.Series(_pick(rng, ["none", "basic", "recommended", "community_hospital"],
-                                       [0.15, 0.6, 0.2, 0.05], n).astype(str)),
+        capacity_level=pl.Series(_pick(rng, ["none", "basic", "recommended", "community_hospital", "secondary"],
+                                       [0.15, 0.55, 0.2, 0.05, 0.05], n).astype(str)),
+        building_standard_met=pl.Series(rng.random(n) < 0.82),
         cmc_lead_code=pl.col("county") + "-A100",
         is_sub_centre=pl.Series(central & (rng.random(n) < 0.3)),
         is_tcm_featured=pl.Series(rng.random(n) < 0.15), is_specialty=pl.Series(rng.random(n) < 0.2),
@@ -207,7 +208,10 @@ def _institutions(rng: np.random.Generator, p: SynthParams, counties: pl.DataFra
         **haves,
     ).with_columns(networked_settlement=pl.col("insurance_designated") & pl.Series(rng.random(m) < 0.95),
                    integrated_parts=pl.when(pl.col("integrated")).then(pl.col("integrated_parts")))
-    hospitals = hospitals.with_columns(beds=pl.Series(rng.integers(150, 900, hospitals.height)))
+    hospitals = hospitals.with_columns(
+        beds=pl.Series(rng.integers(150, 900, hospitals.height)),
+        capacity_level=pl.when(pl.col("type_code") == "G100")
+        .then(pl.Series(np.where(rng.random(hospitals.height) < 0.7, "secondary", "none"))))
     return pl.concat([hospitals, thc, clinics], how="diagonal_relaxed").sort("code")
 
 
