@@ -21,6 +21,7 @@ DERIVED: dict[str, dict[str, str]] = {
     "institution": {
         "township_code": "9-digit township of the institution's division",
         "county_code": "6-digit county",
+        "division_level": "level of the institution's division: 2 prefecture, 3 county, 4 township, 5 village",
         "staff_total": "staff in post on the as-of date",
         "health_tech_staff": "卫生技术人员 in post",
         "physicians": "执业医师 + 执业助理医师",
@@ -35,6 +36,9 @@ DERIVED: dict[str, dict[str, str]] = {
         "attending_or_above": "physicians with an intermediate title or above",
         "fulltime_bachelor_gps": "registered GPs with a full-time bachelor's degree or higher",
         "senior_clinical_physicians": "clinical physicians with an associate-senior or senior title",
+        "senior_title_staff": "health technical staff with an associate-senior or senior title",
+        "national_key_specialties": "", "provincial_key_specialties": "", "city_level_key_specialties": "",
+        "county_level_key_specialties": "key clinical specialties at exactly that level",
         "equipment_items": "list of equipment items with at least one functioning unit",
         "services": "list of services/departments offered",
         "key_specialties": "number of key clinical specialties (any level)",
@@ -67,7 +71,9 @@ DERIVED: dict[str, dict[str, str]] = {
                "sub_centres": "county sub-centres", "chc": "", "clinics": "", "village_doctors": "",
                "key_specialties": "", "city_key_specialties": "",
                "tcm_hospitals": "public TCM hospitals (A210)", "mch_institutions": "MCH institutions (G100/G200/G300)",
-               "mch_secondary": "MCH institutions at secondary level (capacity_level = secondary)"},
+               "mch_secondary": "MCH institutions at secondary level (capacity_level = secondary)",
+               "services": "services offered by any institution in the county",
+               "community_hospital_thcs": "THCs that are community hospitals"},
     "deployment": {"days": "days deployed (to the as-of date if still running)", "from_type": "", "to_type": "",
                    "from_level": "county / township / village (where the sender sits)",
                    "to_level": "", "in_reporting_year": "started in the reporting year"},
@@ -162,18 +168,24 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
           count(*) FILTER (registered_gp AND full_time_degree AND education IN ('bachelor', 'postgraduate'))
             fulltime_bachelor_gps,
           count(*) FILTER (is_physician AND practice_category = 'clinical' AND title IN ('associate_senior', 'senior'))
-            senior_clinical_physicians
+            senior_clinical_physicians,
+          count(*) FILTER (category = 'health_tech' AND title IN ('associate_senior', 'senior')) senior_title_staff
         FROM staff_now GROUP BY 1),
       eq AS (SELECT institution_code, list(DISTINCT item ORDER BY item) FILTER (functioning > 0) items
              FROM equipment GROUP BY 1),
       sv AS (SELECT institution_code, list(DISTINCT service ORDER BY service) services,
              count(*) FILTER (service = 'key_specialty') key_specialties,
-             count(*) FILTER (service = 'key_specialty' AND level IN ('city', 'province', 'national')) city_key
+             count(*) FILTER (service = 'key_specialty' AND level IN ('city', 'province', 'national')) city_key,
+             count(*) FILTER (service = 'key_specialty' AND level = 'national') ks_national,
+             count(*) FILTER (service = 'key_specialty' AND level = 'province') ks_province,
+             count(*) FILTER (service = 'key_specialty' AND level = 'city') ks_city,
+             count(*) FILTER (service = 'key_specialty' AND level = 'county') ks_county
              FROM service GROUP BY 1),
       dp AS (SELECT to_code, count(*) n FROM deployment, reporting
              WHERE year(start_date) = deployment_year GROUP BY 1)
       SELECT i.*, i.code entity_code, i.division_code region_code,
         substr(i.division_code, 1, 9) township_code, substr(i.division_code, 1, 6) county_code,
+        CASE length(i.division_code) WHEN 4 THEN 2 WHEN 6 THEN 3 WHEN 9 THEN 4 WHEN 12 THEN 5 END division_level,
         coalesce(st.staff_total, 0) staff_total, coalesce(st.health_tech_staff, 0) health_tech_staff,
         coalesce(st.physicians, 0) physicians, coalesce(st.licensed_physicians, 0) licensed_physicians,
         coalesce(st.registered_gps, 0) registered_gps, coalesce(st.tcm_physicians, 0) tcm_physicians,
@@ -184,6 +196,9 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         coalesce(st.attending_or_above, 0) attending_or_above,
         coalesce(st.fulltime_bachelor_gps, 0) fulltime_bachelor_gps,
         coalesce(st.senior_clinical_physicians, 0) senior_clinical_physicians,
+        coalesce(st.senior_title_staff, 0) senior_title_staff,
+        coalesce(sv.ks_national, 0) national_key_specialties, coalesce(sv.ks_province, 0) provincial_key_specialties,
+        coalesce(sv.ks_city, 0) city_level_key_specialties, coalesce(sv.ks_county, 0) county_level_key_specialties,
         coalesce(eq.items, []) equipment_items, coalesce(sv.services, []) services,
         coalesce(sv.key_specialties, 0) key_specialties, coalesce(sv.city_key, 0) city_key_specialties,
         p.resident resident_population, p.agricultural rural_population,
@@ -238,7 +253,10 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
           sum(village_doctors) village_doctors, sum(key_specialties) key_specialties,
           sum(city_key_specialties) city_key_specialties, count(*) FILTER (type_code = 'A210') tcm_hospitals,
           count(*) FILTER (type_code IN ('G100', 'G200', 'G300')) mch_institutions,
-          count(*) FILTER (type_code IN ('G100', 'G200', 'G300') AND capacity_level = 'secondary') mch_secondary
+          count(*) FILTER (type_code IN ('G100', 'G200', 'G300') AND capacity_level = 'secondary') mch_secondary,
+          count(*) FILTER (type_code IN ('C210', 'C220') AND (is_community_hospital OR capacity_level = 'community_hospital'))
+            community_hospital_thcs,
+          list_distinct(flatten(list(services))) services
           FROM ent_institution GROUP BY 1),
       pp AS (SELECT division_code, pure_pastoral FROM pop_latest WHERE length(division_code) = 6)
       SELECT c.code entity_code, c.code region_code, c.code, c.name, p.resident, p.agricultural, p.farming_herding,
@@ -246,7 +264,8 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         coalesce(agg.sub_centres, 0) sub_centres, coalesce(agg.chc, 0) chc, coalesce(agg.clinics, 0) clinics,
         coalesce(agg.village_doctors, 0) village_doctors, coalesce(agg.key_specialties, 0) key_specialties,
         coalesce(agg.city_key_specialties, 0) city_key_specialties, coalesce(agg.tcm_hospitals, 0) tcm_hospitals,
-        coalesce(agg.mch_institutions, 0) mch_institutions, coalesce(agg.mch_secondary, 0) mch_secondary
+        coalesce(agg.mch_institutions, 0) mch_institutions, coalesce(agg.mch_secondary, 0) mch_secondary,
+        coalesce(agg.community_hospital_thcs, 0) community_hospital_thcs, coalesce(agg.services, []) services
       FROM divisions c LEFT JOIN pop_division p ON p.code = c.code LEFT JOIN agg ON agg.county_code = c.code
       LEFT JOIN pp ON pp.division_code = c.code WHERE c.level = 3;
       CREATE OR REPLACE TEMP VIEW ent_deployment AS

@@ -28,7 +28,7 @@ from wangdi.policy.pack import Pack
 from wangdi.registry.schema import TABLE_MAP
 from wangdi.registry.store import polars_schema
 
-LISTS = {"equipment_items", "services"}
+LISTS = {"equipment_items", "services"}  # list-valued fields (institution, county)
 BOOLS = {"in_reporting_year", "is_primary", "within_county", "in_integrated_clinic", "remote_area", "is_physician",
          "pure_pastoral"}
 STRINGS = {"township_code", "county_code", "institution_type", "from_type", "to_type", "from_level", "to_level",

@@ -94,7 +94,10 @@ CAPACITY_LEVEL = {"none": "未达标", "basic": "基本标准", "recommended": "
 SERVICE = {"tcm_hall": "中医馆", "fever_clinic": "发热门诊", "emergency": "急诊急救",
            "rehabilitation": "康复", "dialysis": "血液透析", "hospice": "安宁疗护",
            "elderly_care": "医养结合", "key_specialty": "临床重点专科", "featured_specialty": "特色专科",
-           "tcm_service": "中医药（蒙医药）服务"}
+           "tcm_service": "中医药（蒙医药）服务", "stroke_centre": "卒中中心", "chest_pain_centre": "胸痛中心",
+           "critical_maternal_centre": "危重孕产妇救治中心", "critical_child_centre": "危重新生儿和儿童救治中心",
+           "trauma_centre": "创伤救治中心", "internet_hospital": "互联网医院", "geriatrics": "老年病科",
+           "public_health_dept": "公共卫生科"}
 SPECIALTY_LEVEL = {"none": "无", "county": "县级", "city": "市级", "province": "省级", "national": "国家级"}
 CONTRACT_GROUP = {"all": "全人群", "key": "重点人群"}
 VISIT_KIND = {"outpatient": "门诊", "emergency": "急诊", "inpatient": "住院"}

@@ -114,8 +114,9 @@ def _check_divisions(inc: Incoming, typed: pl.DataFrame, f: Field, report: Repor
                        "unknown division code", unknown, f.name))
     if f.levels:
         wrong = j.filter(pl.col("level").is_not_null() & ~pl.col("level").is_in(list(f.levels)))
-        report.extend(_err(inc, "wrong-division-level", "区划级别不符：应为县、乡镇（街道）或村级代码",
-                           "division must be a county, township or village code", wrong, f.name))
+        allowed = "、".join(divisions.LEVEL_ZH[lv] for lv in f.levels)
+        report.extend(_err(inc, "wrong-division-level", f"区划级别不符：应为{allowed}代码",
+                           f"division level must be one of {f.levels}", wrong, f.name))
 
 
 def _check_rules(inc: Incoming, t: pl.DataFrame, report: Report) -> None:

@@ -83,7 +83,8 @@ def synthesise(region: str, seed: int = 1, year: int = 2025,
     county_rows = pl.DataFrame({"division_code": counties["code"], "year": [year] * counties.height,
                                 "pure_pastoral": [False] * counties.height}, schema_overrides={"year": pl.Int64})
     population = pl.concat([population, county_rows], how="diagonal_relaxed")
-    town_pop = population.filter(pl.col("division_code").str.len_bytes() == 12).group_by(pl.col("division_code").str.slice(0, 9).alias("code")).agg(
+    town_pop = population.filter(pl.col("division_code").str.len_bytes() == 12).group_by(
+        pl.col("division_code").str.slice(0, 9).alias("code")).agg(
         pl.col("resident").sum().alias("pop"))
 
     inst = _institutions(rng, p, counties, towns, villages, population, town_pop, named)
@@ -290,9 +291,19 @@ def _services(rng: np.random.Generator, inst: pl.DataFrame) -> pl.DataFrame:
         frames.append(have.select(pl.col("code").alias("institution_code"), pl.lit(svc).alias("service"),
                                   pl.lit("").alias("specialty"), pl.lit(None, pl.String).alias("level")))
     hosp = inst.filter(pl.col("type_code").is_in(["A100", "A210"]))
-    for spec, prob in (("心血管内科", 0.6), ("神经内科", 0.5), ("骨科", 0.4), ("康复科", 0.3)):
+    for svc, types, prob in (("stroke_centre", ["A100"], 0.7), ("chest_pain_centre", ["A100"], 0.65),
+                             ("critical_maternal_centre", ["A100", "G100"], 0.4), ("critical_child_centre", ["A100"], 0.35),
+                             ("trauma_centre", ["A100"], 0.4), ("internet_hospital", ["A100", "A210"], 0.05),
+                             ("geriatrics", ["A100"], 0.75), ("public_health_dept", ["A100", "A210", "G100"], 0.8),
+                             ("hospice", ["A100"], 0.08)):
+        pool = inst.filter(pl.col("type_code").is_in(types))
+        have = pool.filter(pl.Series(rng.random(pool.height) < prob))
+        frames.append(have.select(pl.col("code").alias("institution_code"), pl.lit(svc).alias("service"),
+                                  pl.lit("").alias("specialty"), pl.lit(None, pl.String).alias("level")))
+    for spec, prob in (("心血管内科", 0.6), ("神经内科", 0.5), ("骨科", 0.4), ("康复科", 0.3), ("呼吸内科", 0.4),
+                       ("急诊科", 0.3), ("重症医学科", 0.2)):
         have = hosp.filter(pl.Series(rng.random(hosp.height) < prob))
-        lvl = _pick(rng, ["county", "city"], [0.65, 0.35], have.height).astype(str)
+        lvl = _pick(rng, ["county", "city", "province", "national"], [0.6, 0.3, 0.09, 0.01], have.height).astype(str)
         frames.append(have.select(pl.col("code").alias("institution_code"), pl.lit("key_specialty").alias("service"),
                                   pl.lit(spec).alias("specialty"), pl.Series("level", lvl)))
     return pl.concat(frames)
