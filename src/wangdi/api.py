@@ -181,3 +181,10 @@ def subsidies(pack_id: str, region: str, year: int, out: Path | None = None,
     if out is not None:
         sub.write_payment_list(lines, out, f"{pack_id} 补助发放清单 {region} {year}年（评估批次 {run_id}）", synthetic)
     return run_id, lines, synthetic
+
+
+def packs_coverage(pack_id: str | None = None) -> list[dict[str, Any]]:
+    """Every numbered provision / paragraph with a number, per document: encoded, not_checkable or missing."""
+    from wangdi.policy import coverage, pack
+
+    return [coverage.report(pack.load(pid)) for pid in ([pack_id] if pack_id else pack.available())]

@@ -207,3 +207,29 @@ def subsidies(pack: Annotated[str, typer.Option(help="规则包 id")], region: A
     console.print(t)
     if synthetic:
         console.print("注意：基于合成数据（synthetic），仅供演示。")
+
+
+@packs.command("coverage")
+def packs_coverage(pack: Annotated[str | None, typer.Option("--pack", help="规则包 id；省略则全部")] = None,
+                   as_json: Annotated[bool, typer.Option("--json")] = False,
+                   show: Annotated[bool, typer.Option("--all", help="逐条列出（默认只列缺失的）")] = False) -> None:
+    """条款覆盖：每个编号条款和含数字/期限的段落，逐条标明已编码（规则 id）或不可核查（理由）。"""
+    reports = api.packs_coverage(pack)
+    if as_json:
+        _json(reports)
+    missing = 0
+    for r in reports:
+        missing += r["counts"].get("missing", 0) + len(r["not_verbatim"]) + len(r["stale_reasons"])
+        if as_json:
+            continue
+        console.print(f"[bold]{r['pack']}[/]（{r['source']}）：" + "，".join(f"{k} {v}" for k, v in sorted(r["counts"].items())))
+        for p in r["provisions"]:
+            if show or p["status"] == "missing":
+                what = ", ".join(p["ids"]) if p["ids"] else p["reason"]
+                console.print(f"  {p['status']:13} {p['ref']:12} {what[:80]}  | {p['text'][:40]}")
+        for q in r["not_verbatim"]:
+            console.print(f"  [red]引文不是原文[/]：{q}")
+        for q in r["stale_reasons"]:
+            console.print(f"  [red]coverage.yaml 中的条款编号在文中找不到[/]：{q}")
+    if missing:
+        raise typer.Exit(1)

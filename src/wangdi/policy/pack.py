@@ -235,6 +235,11 @@ def _read_pack_folder(path: Path) -> Pack:
     t_path, c_path = path / "tests.yaml", path / "coverage.yaml"
     tests = _strip(load_yaml(t_path) or []) if t_path.exists() else []
     coverage = _strip(load_yaml(c_path) or []) if c_path.exists() else []
+    for entry in coverage:
+        unknown = set(entry) - {"ref", "reason", "encoded_by"}
+        if unknown or not entry.get("ref") or not (entry.get("reason") or entry.get("encoded_by")):
+            raise PackError("pack-bad-coverage", f"{path.name}/coverage.yaml：条目 {entry} 需要 ref 和 reason（或 encoded_by）",
+                            f"{path.name}/coverage.yaml: each entry needs ref and reason or encoded_by")
     digest = hashlib.sha256()
     for f in sorted(path.glob("*.yaml")):
         digest.update(f.name.encode() + f.read_bytes())
