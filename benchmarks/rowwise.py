@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -42,7 +43,9 @@ def interpret(node: exp.Expr, row: Row, pack: Pack, as_of: date) -> Any:
         if node.table == "param":
             return param_value(pack.parameters[node.name], as_of, row["region_code"])
         v = row[node.name]
-        return None if isinstance(v, float) and v != v else v
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            return None
+        return float(v) if isinstance(v, Decimal) else v
     if isinstance(node, exp.Literal):
         return node.this if node.is_string else float(node.this)
     if isinstance(node, exp.Boolean):
@@ -84,6 +87,21 @@ def interpret(node: exp.Expr, row: Row, pack: Pack, as_of: date) -> Any:
             if v is not None:
                 return v
         return None
+    if isinstance(node, exp.Case):
+        for branch in node.args.get("ifs") or []:
+            if ev(branch.this) is True:
+                return ev(branch.args["true"])
+        default = node.args.get("default")
+        return ev(default) if default is not None else None
+    if isinstance(node, exp.Neg):
+        v = ev(node.this)
+        return None if v is None else -v
+    if isinstance(node, exp.Anonymous) and str(node.name).lower() == "share":
+        a, b = ev(node.expressions[0]), ev(node.expressions[1])
+        return None if a is None or not b else a / b
+    if isinstance(node, exp.Anonymous) and str(node.name).lower() == "nullif_zero":
+        v = ev(node.expressions[0])
+        return v if v else None
     if isinstance(node, exp.Anonymous) and str(node.name).lower() == "has_equipment":
         return ev(node.expressions[0]) in list(row["equipment_items"])
     if isinstance(node, exp.Anonymous) and str(node.name).lower() == "has_service":

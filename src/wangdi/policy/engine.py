@@ -14,13 +14,14 @@ import polars as pl
 
 from wangdi.errors import WangdiError
 from wangdi.policy import expr
-from wangdi.policy.fields import Dataset, build, fields_of
+from wangdi.policy.fields import Dataset, build, fields_of, materialise, use_view
 from wangdi.policy.pack import LEVELS, Pack, Parameter, Rule
 from wangdi.registry.reference import EQUIPMENT_BY_KEY
 
 RESULT_COLUMNS = ["pack", "rule_id", "clause_ref", "kind", "group", "entity_type", "entity_code", "region_code",
                   "outcome", "observed", "required", "gap", "gap_unit", "message"]
-NUM = "regexp_replace(printf('%.2f', CAST({0} AS DOUBLE)), '\\.?0+$', '')"
+NUM = ("CASE WHEN round(CAST({0} AS DOUBLE), 2) = round(CAST({0} AS DOUBLE)) THEN CAST(CAST(round({0}) AS BIGINT) AS VARCHAR) "
+       "ELSE CAST(round(CAST({0} AS DOUBLE), 2) AS VARCHAR) END")
 
 
 def num(sql: str) -> str:
@@ -245,54 +246,61 @@ def rule_sql(c: Compiler, rule: Rule, region: str, as_of: date) -> str:
     return entitlement_sql(c, rule, region)
 
 
-def evaluate(pack: Pack, data: Dataset, rules: list[str] | None = None,
-             con: duckdb.DuckDBPyConnection | None = None, prebuilt: bool = False) -> pl.DataFrame:
-    """Evaluate every rule (or the named ones) of `pack` over `data`; one query per rule.
+def evaluate_into(pack: Pack, data: Dataset, con: duckdb.DuckDBPyConnection, table: str = "results",
+                  rules: list[str] | None = None, prebuilt: bool = False, temp: bool = True) -> int:
+    """Evaluate every rule (or the named ones) into DuckDB table `table`; one INSERT … SELECT per rule.
 
-    With prebuilt=True the entity tables (ent_*) and `divisions` already exist in `con` (pack tests, benchmarks)."""
-    con = con or duckdb.connect()
+    With prebuilt=True the base tables (or ent_* tables) and `divisions` already exist in `con`; temp=False
+    writes the results into the connected database file rather than memory (national runs)."""
     if not prebuilt:
         build(con, data)
     c = Compiler(pack, data.as_of)
-    frames = []
-    for rule in pack.rules.values():
-        if rules and rule.id not in rules:
-            continue
-        if not _applicable(rule, data.as_of):
-            continue
-        df = con.sql(rule_sql(c, rule, data.region, data.as_of)).pl()
+    chosen = [r for r in pack.rules.values() if (not rules or r.id in rules) and _applicable(r, data.as_of)]
+    uses: dict[str, int] = {}
+    for r in chosen:
+        uses[r.entity] = uses.get(r.entity, 0) + 1
+    for entity, n in sorted(uses.items()):  # a table pays off when several rules scan the entity
+        if entity != "institution":
+            materialise(con, entity) if n >= 3 else use_view(con, entity)
+    con.execute(f"CREATE OR REPLACE {'TEMP ' if temp else ''}TABLE {table} (" + ", ".join(
+        f'"{col}" {"DOUBLE" if col == "gap" else "VARCHAR"}' for col in RESULT_COLUMNS) + ")")
+    for rule in chosen:
+        sql = rule_sql(c, rule, data.region, data.as_of)
         due = rule.spec.get("due")
-        if rule.kind == "requirement" and due is not None and data.as_of < due:
-            late = pl.col("outcome") == "fail"
-            df = df.with_columns(outcome=pl.when(late).then(pl.lit("not_yet_due")).otherwise(pl.col("outcome")),
-                                 message=pl.when(late).then(pl.col("message") + f"（期限 {due}）")
-                                 .otherwise(pl.col("message")))
-        frames.append(df.with_columns(
-            pack=pl.lit(pack.id), rule_id=pl.lit(rule.id), clause_ref=pl.lit(rule.clause), kind=pl.lit(rule.kind),
-            group=pl.lit(rule.group), entity_type=pl.lit("region" if rule.kind == "target" else rule.entity),
-            gap=pl.col("gap").cast(pl.Float64), observed=pl.col("observed").cast(pl.String),
-            required=pl.col("required").cast(pl.String)))
-    if not frames:
-        return pl.DataFrame(schema={c: (pl.Float64 if c == "gap" else pl.String) for c in RESULT_COLUMNS})
-    out = pl.concat([f.select(RESULT_COLUMNS) for f in frames], how="vertical_relaxed")
-    return no_double_payment(pack, out)
+        late = rule.kind == "requirement" and due is not None and data.as_of < due
+        outcome = "CASE WHEN outcome = 'fail' THEN 'not_yet_due' ELSE outcome END" if late else "outcome"
+        message = f"CASE WHEN outcome = 'fail' THEN message || '（期限 {due}）' ELSE message END" if late else "message"
+        entity_type = "region" if rule.kind == "target" else rule.entity
+        con.execute(f"""INSERT INTO {table} SELECT {q(pack.id)}, {q(rule.id)}, {q(rule.clause)}, {q(rule.kind)},
+            {q(rule.group)}, {q(entity_type)}, entity_code, region_code, {outcome}, CAST(observed AS VARCHAR),
+            CAST(required AS VARCHAR), CAST(gap AS DOUBLE), gap_unit, {message} FROM ({sql})""")
+    no_double_payment(pack, con, table)
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
 
-def no_double_payment(pack: Pack, results: pl.DataFrame) -> pl.DataFrame:
+def evaluate(pack: Pack, data: Dataset, rules: list[str] | None = None,
+             con: duckdb.DuckDBPyConnection | None = None, prebuilt: bool = False) -> pl.DataFrame:
+    """Evaluate into DuckDB and return the results as a Polars frame (columns RESULT_COLUMNS)."""
+    con = con or duckdb.connect()
+    evaluate_into(pack, data, con, "results", rules, prebuilt)
+    return con.sql(f"SELECT {', '.join(chr(34) + c + chr(34) for c in RESULT_COLUMNS)} FROM results").pl()
+
+
+def no_double_payment(pack: Pack, con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Within a no_double group, a person or institution is paid once: the largest line; others are marked."""
-    groups = {rid: r.spec["no_double"] for rid, r in pack.rules.items() if r.kind == "entitlement"
-              and r.spec.get("no_double")}
+    groups = [(rid, str(r.spec["no_double"])) for rid, r in pack.rules.items()
+              if r.kind == "entitlement" and r.spec.get("no_double")]
     if not groups:
-        return results
-    g = pl.col("rule_id").replace_strict(groups, default=None)
-    ranked = results.with_columns(_g=g).with_columns(
-        _rank=pl.when(pl.col("_g").is_not_null() & (pl.col("outcome") == "payable")).then(
-            pl.col("gap").rank("ordinal", descending=True).over("_g", "entity_code", pl.col("outcome") == "payable")))
-    best = ranked.filter(pl.col("_rank") == 1).select("_g", "entity_code", pl.col("rule_id").alias("_best"))
-    ranked = ranked.join(best, on=["_g", "entity_code"], how="left")
-    dup = pl.col("_rank") > 1
-    return ranked.with_columns(
-        outcome=pl.when(dup).then(pl.lit("not_payable_duplicate")).otherwise(pl.col("outcome")),
-        message=pl.when(dup).then(pl.col("message") + "（不重复享受，已按 " + pl.col("_best") + " 发放）")
-        .otherwise(pl.col("message")),
-    ).drop("_g", "_rank", "_best")
+        return
+    values = ", ".join(f"({q(rid)}, {q(g)})" for rid, g in groups)
+    con.execute(f"""
+      CREATE OR REPLACE TEMP TABLE _nd AS
+      SELECT r.rule_id, r.entity_code,
+        row_number() OVER w rn, first_value(r.rule_id) OVER w best
+      FROM {table} r JOIN (VALUES {values}) g(rule_id, grp) ON g.rule_id = r.rule_id
+      WHERE r.outcome = 'payable'
+      WINDOW w AS (PARTITION BY g.grp, r.entity_code ORDER BY r.gap DESC, r.rule_id);
+      UPDATE {table} SET outcome = 'not_payable_duplicate',
+        message = {table}.message || '（不重复享受，已按 ' || _nd.best || ' 发放）'
+      FROM _nd WHERE _nd.rn > 1 AND _nd.rule_id = {table}.rule_id AND _nd.entity_code = {table}.entity_code;
+      DROP TABLE _nd;""")

@@ -136,8 +136,23 @@ def register_divisions(con: duckdb.DuckDBPyConnection, divs: pl.DataFrame) -> No
     con.unregister("src_divisions")
 
 
+def materialise(con: duckdb.DuckDBPyConnection, entity: str) -> None:
+    """Make ent_<entity> a table (once) from its view, so rules scan it instead of re-deriving it."""
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [f"ent_{entity}"]).fetchall()
+    if exists[0][0] == 0:
+        con.execute(f"DROP VIEW IF EXISTS ent_{entity}")
+        con.execute(f"CREATE TEMP TABLE ent_{entity} AS SELECT * FROM v_ent_{entity}")
+
+
+def use_view(con: duckdb.DuckDBPyConnection, entity: str) -> None:
+    """Make ent_<entity> a view over v_ent_<entity> unless a table of that name already exists."""
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [f"ent_{entity}"]).fetchall()
+    if exists[0][0] == 0:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW ent_{entity} AS SELECT * FROM v_ent_{entity}")
+
+
 def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
-    """Create the entity tables (ent_*) from base tables already in `con`."""
+    """Create ent_institution and the views v_ent_* from base tables already in `con`."""
     d = f"DATE '{as_of.isoformat()}'"
     con.execute(_latest_population(as_of))
     con.execute(f"""
@@ -212,7 +227,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
       LEFT JOIN dp ON dp.to_code = i.code
       LEFT JOIN (SELECT division_code, pure_pastoral FROM pop_latest WHERE length(division_code) = 6) cp
         ON cp.division_code = substr(i.division_code, 1, 6);
-      CREATE OR REPLACE TEMP VIEW ent_staff AS
+      CREATE OR REPLACE TEMP VIEW v_ent_staff AS
       WITH tr AS (SELECT staff_code, count(*) n, sum(hours) AS total_hours,
                   sum(date_diff('day', start_date, coalesce(end_date, start_date)) + 1) AS days
                   FROM training, reporting WHERE year(start_date) = training_year GROUP BY 1)
@@ -224,13 +239,13 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
           - CAST(month(s.start_date) * 100 + day(s.start_date) > {as_of.month * 100 + as_of.day} AS INT) years_in_post
       FROM staff_now s JOIN ent_institution i ON i.code = s.institution_code
       LEFT JOIN tr ON tr.staff_code = s.staff_code;
-      CREATE OR REPLACE TEMP VIEW ent_village AS
+      CREATE OR REPLACE TEMP VIEW v_ent_village AS
       SELECT v.code entity_code, v.code region_code, v.code, v.name, v.kind,
         p.resident, p.agricultural, p.farming_herding,
         (SELECT count(*) FROM institution i WHERE i.division_code = v.code AND i.type_code = 'D600') clinics,
         (SELECT count(*) FROM institution i WHERE i.division_code = v.code AND i.type_code = 'B200') stations
       FROM divisions v LEFT JOIN pop_division p ON p.code = v.code WHERE v.level = 5;
-      CREATE OR REPLACE TEMP VIEW ent_township AS
+      CREATE OR REPLACE TEMP VIEW v_ent_township AS
       WITH agg AS (SELECT township_code, count(*) FILTER (type_code IN ('C210', 'C220')) thc,
           count(*) FILTER (type_code = 'C210') central_thc, count(*) FILTER (type_code = 'B100') chc,
           count(*) FILTER (type_code = 'D600') clinics, sum(village_doctors) village_doctors,
@@ -246,7 +261,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         coalesce(agg.licensed_or_village_doctors, 0) licensed_or_village_doctors
       FROM divisions t LEFT JOIN pop_division p ON p.code = t.code LEFT JOIN agg ON agg.township_code = t.code
       LEFT JOIN vil ON vil.t = t.code WHERE t.level = 4;
-      CREATE OR REPLACE TEMP VIEW ent_county AS
+      CREATE OR REPLACE TEMP VIEW v_ent_county AS
       WITH agg AS (SELECT county_code, count(*) FILTER (type_code IN ('C210', 'C220')) thc,
           count(*) FILTER (type_code = 'C210') central_thc, count(*) FILTER (is_sub_centre) sub_centres,
           count(*) FILTER (type_code = 'B100') chc, count(*) FILTER (type_code = 'D600') clinics,
@@ -268,7 +283,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         coalesce(agg.community_hospital_thcs, 0) community_hospital_thcs, coalesce(agg.services, []) services
       FROM divisions c LEFT JOIN pop_division p ON p.code = c.code LEFT JOIN agg ON agg.county_code = c.code
       LEFT JOIN pp ON pp.division_code = c.code WHERE c.level = 3;
-      CREATE OR REPLACE TEMP VIEW ent_deployment AS
+      CREATE OR REPLACE TEMP VIEW v_ent_deployment AS
       SELECT d.*, d.deployment_id entity_code, t.division_code region_code,
         date_diff('day', d.start_date, coalesce(d.end_date, {d})) + 1 AS days, f.type_code from_type,
         t.type_code to_type,
@@ -277,14 +292,14 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         year(d.start_date) = r.deployment_year in_reporting_year
       FROM deployment d CROSS JOIN reporting r LEFT JOIN institution f ON f.code = d.from_code
       JOIN institution t ON t.code = d.to_code WHERE d.start_date <= {d};
-      CREATE OR REPLACE TEMP VIEW ent_visit AS
+      CREATE OR REPLACE TEMP VIEW v_ent_visit AS
       SELECT v.*, v.visit_id entity_code, i.division_code region_code, i.type_code institution_type,
         i.type_code IN ('B100', 'B200', 'C210', 'C220', 'D600') is_primary,
         substr(v.residence_code, 1, 6) = substr(i.division_code, 1, 6) within_county,
         year(v.visit_date) = r.visit_year in_reporting_year
       FROM visit v CROSS JOIN reporting r JOIN institution i ON i.code = v.institution_code
       WHERE v.visit_date <= {d};
-      CREATE OR REPLACE TEMP VIEW ent_contract AS
+      CREATE OR REPLACE TEMP VIEW v_ent_contract AS
       SELECT c.*, c.institution_code || '/' || c.year || '/' || c."group" entity_code,
         i.division_code region_code, i.type_code institution_type, c.year = r.contract_year in_reporting_year
       FROM contract c CROSS JOIN reporting r JOIN institution i ON i.code = c.institution_code;
