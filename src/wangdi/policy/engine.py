@@ -283,7 +283,9 @@ def evaluate(pack: Pack, data: Dataset, rules: list[str] | None = None,
     """Evaluate into DuckDB and return the results as a Polars frame (columns RESULT_COLUMNS)."""
     con = con or duckdb.connect()
     evaluate_into(pack, data, con, "results", rules, prebuilt)
-    return con.sql(f"SELECT {', '.join(chr(34) + c + chr(34) for c in RESULT_COLUMNS)} FROM results").pl()
+    cols = ", ".join(f'"{c}"' for c in RESULT_COLUMNS)
+    out: pl.DataFrame = con.sql(f"SELECT {cols} FROM results").pl()
+    return out
 
 
 def no_double_payment(pack: Pack, con: duckdb.DuckDBPyConnection, table: str) -> None:
