@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from datetime import date
@@ -9,13 +10,14 @@ from pathlib import Path
 
 from wangdi import api
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import city_census
+
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        url = f"sqlite:///{d / 'bd.sqlite'}"
-        api.synth("1306", d / "census", seed=1, fmt="parquet")
-        api.import_census(d / "census", url=url)
+        url = city_census("1306", d)
         for pack_id, note in (("baoding-2023", "本市规则包"), ("yanggu-2024", "阳谷规则包用于全市（压力测试）")):
             t = time.perf_counter()
             p = api.plan(pack_id, "1306", "2026=30000000,2027=30000000", None, date(2026, 1, 1), url=url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from datetime import date
@@ -9,13 +10,14 @@ from pathlib import Path
 
 from wangdi import api
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import city_census
+
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        url = f"sqlite:///{d / 'bd.sqlite'}"
-        api.synth("1306", d / "census", seed=1, fmt="parquet")
-        api.import_census(d / "census", url=url)
+        url = city_census("1306", d)
         for fmt in ("pdf", "docx", "xlsx"):
             t = time.perf_counter()
             out = api.report("baoding-2023", "1306", date(2025, 12, 31), fmt, d / f"r.{fmt}", url=url)

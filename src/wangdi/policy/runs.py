@@ -46,10 +46,10 @@ def dataset_from_parquet(folder: Path, as_of: date, region: str = "") -> Dataset
 
 
 def evaluate(pack_id: str, region: str, as_of: date, url: str | None = None, store_run: bool = True,
-             scenario: str | None = None, con: Any = None) -> tuple[str, pl.DataFrame]:
-    """Evaluate and store the run. Pass a DuckDB `con` to keep the entity tables for further queries."""
+             scenario: str | None = None, con: Any = None, data: Dataset | None = None) -> tuple[str, pl.DataFrame]:
+    """Evaluate and store the run. Pass a DuckDB `con` to keep the entity tables, `data` if already loaded."""
     pack = load(pack_id)
-    data = load_dataset(region, as_of, url)
+    data = data or load_dataset(region, as_of, url)
     if not any(df.height for df in data.tables.values()):
         raise WangdiError("no-data", f"区划 {region} 在 {as_of} 没有登记数据：请先 wangdi import 普查数据",
                           f"no registry data for {region} as of {as_of}")

@@ -68,8 +68,8 @@ def _history(pack_id: str, region: str, url: str | None) -> pl.DataFrame:
 
 def build(pack_id: str, region: str, as_of: date, url: str | None = None) -> ReportData:
     pack = packs.load(pack_id)
-    run_id, res = runs.evaluate(pack_id, region, as_of, url)
     data = runs.load_dataset(region, as_of, url)
+    run_id, res = runs.evaluate(pack_id, region, as_of, url, data=data)
     inst = data.tables["institution"]
     synthetic = bool(inst["synthetic"].fill_null(False).any())
     names = dict(divisions.reference().filter(pl.col("code").str.starts_with(region[:4]) | (pl.col("code") == region[:2]))

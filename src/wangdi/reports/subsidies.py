@@ -22,8 +22,8 @@ def payment_list(pack_id: str, region: str, year: int, url: str | None = None) -
     if not ents:
         raise WangdiError("no-entitlements", f"规则包 {pack_id} 没有补助（entitlement）规则", f"{pack_id} has no entitlements")
     as_of = date(year, 12, 31)
-    run_id, res = runs.evaluate(pack_id, region, as_of, url)
     data = runs.load_dataset(region, as_of, url)
+    run_id, res = runs.evaluate(pack_id, region, as_of, url, data=data)
     lines = res.filter(pl.col("kind") == "entitlement")
     staff = data.tables["staff"].select(pl.col("staff_code").alias("entity_code"), pl.col("name").alias("名称"),
                                         pl.col("institution_code"))
