@@ -100,3 +100,21 @@ def test_scenarios_need_sqlite() -> None:
     with pytest.raises(WangdiError) as info:
         scenario_url("x", "postgresql+psycopg://u:p@localhost/db")
     assert info.value.code == "scenario-sqlite-only"
+
+
+def test_a_bad_cost_catalogue_is_refused_clearly(tmp_path: Path) -> None:
+    from wangdi.planning.actions import load_costs
+
+    bad = tmp_path / "costs.csv"
+    bad.write_text("item,price\ndr,1\n", encoding="utf-8")
+    with pytest.raises(WangdiError) as info:
+        load_costs(bad)
+    assert info.value.code == "bad-cost-catalogue" and "key" in info.value.zh
+    neg = tmp_path / "neg.csv"
+    neg.write_text("key,unit_cost\nequipment:dr,-5\n", encoding="utf-8")
+    with pytest.raises(WangdiError):
+        load_costs(neg)
+    ok = tmp_path / "ok.csv"
+    ok.write_text("key,unit_cost\nequipment:dr,900000\n", encoding="utf-8")
+    costs, source = load_costs(ok)
+    assert costs["equipment:dr"] == 900000 and "ok.csv" in source and costs["bed"] > 0

@@ -60,7 +60,10 @@ def test_docx_report_has_headings_and_tables(yanggu_sqlite: str, tmp_path: Path)
 def test_pdf_report_has_chinese_text_and_renders(yanggu_sqlite: str, tmp_path: Path) -> None:
     out = api.report("yanggu-2024", "371521", AS_OF, "pdf", tmp_path / "r.pdf", url=yanggu_sqlite)
     text = "".join(page.extract_text() for page in PdfReader(str(out)).pages)
-    for s in ("督导评估报告", "阎楼镇", "大布乡", "李台镇", "村卫生室房屋产权公有率", "年度下沉人员", "合成数据"):
+    towns = [c["name"] for c in api.region_show("371521")["children"]]
+    pack = __import__("wangdi.policy.pack", fromlist=["load"]).load("yanggu-2024")
+    labels = {str(r.spec.get("label")) for r in pack.rules.values() if r.kind == "target"}
+    for s in ("督导评估报告", "合成数据", *towns, *labels):
         assert s in text, s
     fonts = {str(f) for page in PdfReader(str(out)).pages[:1]
              for f in (page["/Resources"]["/Font"].values() if "/Font" in page["/Resources"] else [])}

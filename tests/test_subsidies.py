@@ -26,3 +26,13 @@ def test_ganzhou_payment_list_cites_every_clause(db_url: str, tmp_path: Path) ->
     header = [c.value for c in ws[4]]
     assert "条款" in header and "条款原文" in header
     assert "合成数据" in str(ws["A2"].value)
+
+
+def test_a_pack_without_subsidies_says_so(db_url: str) -> None:
+    import pytest
+
+    from wangdi.errors import WangdiError
+
+    with pytest.raises(WangdiError) as info:
+        api.subsidies("yanggu-2024", "371521", 2025, None, url=db_url)
+    assert info.value.code == "no-entitlements"

@@ -16,6 +16,8 @@ TARGET_HEAD = ["目标", "地区", "条款", "结论", "现状", "要求（期�
 TOWN_COLS = ["乡镇", "group", "达标", "未达标", "未到期", "缺数据"]
 GAP_COLS = ["乡镇", "机构", "rule_id", "clause_ref", "结论", "message", "条款原文"]
 GAP_HEAD = ["乡镇", "机构", "规则", "条款", "结论", "差距说明", "条款原文"]
+WIDE = {"目标": 3.2, "条款原文": 3.0, "差距说明": 2.6, "摘要": 2.2, "解读": 2.2, "机构": 1.8, "规则": 1.6,
+        "要求（期限）": 1.8, "地区": 1.2}  # relative PDF column widths; others 1
 
 
 def sections(d: ReportData) -> list[tuple[str, pl.DataFrame, list[str]]]:
@@ -148,8 +150,9 @@ def write_pdf(d: ReportData, out: Path, max_rows: int = 400) -> None:
             shown = df.head(max_rows)
             data = [[Paragraph(h, cell) for h in header]] + [
                 [Paragraph("" if v is None else str(v), cell) for v in row] for row in shown.iter_rows()]
-            width = (landscape(A4)[0] - 3 * cm) / len(header)
-            t = Table(data, repeatRows=1, colWidths=[width] * len(header))
+            weights = [WIDE.get(h, 1.0) for h in header]
+            unit = (landscape(A4)[0] - 3 * cm) / sum(weights)
+            t = Table(data, repeatRows=1, colWidths=[w * unit for w in weights])
             t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
                                    ("VALIGN", (0, 0), (-1, -1), "TOP")]))
