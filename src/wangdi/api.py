@@ -29,12 +29,14 @@ def region_show(code: str) -> dict[str, Any]:
     d = divisions.get(code)
     kids = divisions.children(code)
     villages = divisions.descendants(code, level=5)
+    per_child = dict(villages.group_by(pl.col("code").str.slice(0, len(code) + (2 if len(code) < 6 else 3)))
+                     .len().iter_rows()) if len(code) < 12 else {}
     return {
         "code": code, "name": d["name"], "level": d["level"], "level_zh": divisions.LEVEL_ZH[int(str(d["level"]))],
         "kind": d["kind"], "path": divisions.path_name(code),
         "valid_from": str(d["valid_from"]), "valid_to": d["valid_to"],
         "children": [{"code": c, "name": n, "kind": k, "kind_zh": divisions.KIND_ZH.get(k or "", ""),
-                      "villages": int(villages.filter(pl.col("code").str.starts_with(c)).height)}
+                      "villages": int(per_child.get(c, 0))}
                      for c, n, k in kids.select("code", "name", "kind").iter_rows()],
         "village_count": villages.height,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +22,7 @@ OUTCOME_ZH = {"pass": "达标", "fail": "未达标", "not_applicable": "不适�
               "not_met": "未达成", "not_yet_due": "未到期", "payable": "应发", "not_payable_duplicate": "不重复享受"}
 
 
-def _required_date(value: str) -> object:
+def _required_date(value: str) -> date:
     d = _date(value)
     if d is None:
         raise WangdiError("bad-date", "请给出 --as-of YYYY-MM-DD", "give --as-of")
@@ -36,7 +37,7 @@ def evaluate(pack: Annotated[str, typer.Option(help="规则包 id")],
              no_store: Annotated[bool, typer.Option("--no-store", help="不保存评估批次")] = False) -> None:
     """按规则包评估一个地区：每条规则对全部机构一次性计算。"""
     with console.status("评估中…"):
-        run_id, res = api.evaluate(pack, region, _required_date(as_of), out, store_run=not no_store)  # type: ignore[arg-type]
+        run_id, res = api.evaluate(pack, region, _required_date(as_of), out, store_run=not no_store)
     counts = res.group_by("kind", "outcome").len().sort("kind", "outcome")
     console.print(f"评估批次 {run_id}：{res.height} 条结果" + (f"，已写出 {out}" if out else ""))
     for kind, outcome, n in counts.iter_rows():
@@ -165,7 +166,7 @@ def demo_report(region: str = "371521", pack: str = "yanggu-2024", as_of: str = 
     from wangdi.cli import summary
 
     summary(region, None, False)
-    run_id, res = api.evaluate(pack, region, _required_date(as_of))  # type: ignore[arg-type]
+    run_id, res = api.evaluate(pack, region, _required_date(as_of))
     towns = api.network_summary(region).select(pl.col("township").alias("t"), "name")
     req = res.filter(pl.col("kind") == "requirement").with_columns(t=pl.col("region_code").str.slice(0, 9))
     by_town = req.group_by("t").agg((pl.col("outcome") == "pass").sum().alias("pass"),
@@ -242,7 +243,7 @@ def report(pack: Annotated[str, typer.Option(help="规则包 id")], region: Anno
            out: Annotated[Path | None, typer.Option(help="输出文件")] = None) -> None:
     """督导评估报告：目标进展、乡镇达标、机构差距、补助、规则附录与数据质量说明。"""
     with console.status("正在评估并生成报告…"):
-        path = api.report(pack, region, _required_date(as_of), fmt, out)  # type: ignore[arg-type]
+        path = api.report(pack, region, _required_date(as_of), fmt, out)
     console.print(f"报告已写出：{path}")
 
 

@@ -20,7 +20,7 @@ import yaml
 from wangdi.errors import WangdiError
 from wangdi.policy import engine, runs
 from wangdi.policy.pack import Pack, Rule
-from wangdi.registry.reference import EQUIPMENT
+from wangdi.registry.reference import EQUIPMENT_BY_KEY
 
 COSTS = Path(__file__).parent / "costs.yaml"
 # field a rule reads → (action kind, cost key, unit, Chinese description)
@@ -45,7 +45,6 @@ BY_FIELD: dict[str, tuple[str, str, str, str]] = {
     "has_separate_rooms": ("partition_rooms", "room_partition", "所", "分室改造"),
     "elderly_friendly": ("elderly_friendly", "elderly_friendly_upgrade", "所", "建成老年友善医疗机构"),
 }
-ZH_TO_ITEM = {e.zh: e.key for e in EQUIPMENT}
 
 
 @dataclass
@@ -91,21 +90,36 @@ def _fields_in(text: str) -> list[str]:
     return [f for f in BY_FIELD if re.search(rf"\b{f}\b", text)]
 
 
-def _requirement_actions(pack: Pack, res: pl.DataFrame, inst: dict[str, dict[str, Any]]) -> list[Action]:
+def _missing_items(con: duckdb.DuckDBPyConnection, rule: Rule, codes: list[str]) -> dict[str, list[str]]:
+    """Per failing entity, the rule's equipment items it lacks — read from the entity data, in one query."""
+    items = "[" + ", ".join(engine.q(str(i)) for i in rule.spec["items"]) + "]"
+    con.register("_codes", pl.DataFrame({"entity_code": codes}))
+    rows = con.sql(f"SELECT e.entity_code, list_filter({items}, lambda x: NOT list_contains(e.equipment_items, x)) "
+                   f"FROM ent_{rule.entity} e JOIN _codes USING (entity_code)").fetchall()
+    con.unregister("_codes")
+    return {str(code): list(missing) for code, missing in rows}
+
+
+def _requirement_actions(pack: Pack, res: pl.DataFrame, inst: dict[str, dict[str, Any]],
+                         con: duckdb.DuckDBPyConnection) -> list[Action]:
     out: list[Action] = []
     fails = res.filter((pl.col("kind") == "requirement") & pl.col("outcome").is_in(["fail", "not_yet_due"]))
+    for rule_id, part in fails.group_by("rule_id"):
+        rule = pack.rules[str(rule_id[0])]
+        if not rule.spec.get("items"):
+            continue
+        for subject, missing in _missing_items(con, rule, part["entity_code"].to_list()).items():
+            owner = inst.get(subject, {}).get("code", subject)
+            for item in missing:
+                zh = EQUIPMENT_BY_KEY[item].zh if item in EQUIPMENT_BY_KEY else item
+                out.append(Action((subject, "buy_equipment", item), subject, owner, "buy_equipment", item,
+                                  f"购置{zh}", 1, "台", f"equipment:{item}", [rule.id], [rule.clause],
+                                  rule.spec.get("due")))
     for row in fails.iter_rows(named=True):
         rule = pack.rules[row["rule_id"]]
         subject = row["entity_code"]
         owner = inst.get(subject, {}).get("code", subject)
         if rule.spec.get("items"):
-            missing = str(row["message"]).split("缺少 ")[-1].split("、")
-            for zh in missing:
-                item = ZH_TO_ITEM.get(zh.strip())
-                if item:
-                    out.append(Action((subject, "buy_equipment", item), subject, owner, "buy_equipment", item,
-                                      f"购置{zh.strip()}", 1, "台", f"equipment:{item}", [rule.id], [rule.clause],
-                                      rule.spec.get("due")))
             continue
         text = str(rule.spec.get("observed") or rule.spec.get("check") or "")
         for f in _fields_in(text)[:1]:
@@ -152,7 +166,7 @@ def derive_actions(pack: Pack, region: str, as_of: date, url: str | None,
         (pl.col("outcome").is_in(["fail", "not_yet_due"])).mean().alias("w"))
     weakness = dict(weak.iter_rows())
     merged: dict[tuple[str, str, str], Action] = {}
-    for a in _requirement_actions(pack, res, inst) + _target_candidates(pack, res, con, as_of):
+    for a in _requirement_actions(pack, res, inst, con) + _target_candidates(pack, res, con, as_of):
         if a.institution in staff_inst:
             a.institution = staff_inst[a.institution]
         if a.key in merged:

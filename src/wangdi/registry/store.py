@@ -23,6 +23,7 @@ from wangdi.registry.tables import CENSUS, audit
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _ENGINES: dict[str, sa.Engine] = {}
+_MIGRATED: set[str] = set()  # URLs migrated by this process's current engine
 BULK_THRESHOLD = 50_000  # first load of a table larger than this is audited as one bulk record
 
 
@@ -42,12 +43,16 @@ def engine(url: str | None = None) -> sa.Engine:
                 cur.execute("PRAGMA busy_timeout=10000")
                 cur.close()
         _ENGINES[url] = eng
+        _MIGRATED.discard(url)  # a new engine (e.g. a recreated database) is checked again
     return _ENGINES[url]
 
 
 def init_db(url: str | None = None) -> sa.Engine:
-    """Create or migrate the database to the newest schema (idempotent)."""
+    """Create or migrate the database to the newest schema (idempotent; checked once per engine)."""
+    url = url or settings.database_url()
     eng = engine(url)
+    if url in _MIGRATED:
+        return eng
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     try:
@@ -57,6 +62,7 @@ def init_db(url: str | None = None) -> sa.Engine:
     except sa.exc.OperationalError as exc:
         raise WangdiError("database-unavailable", f"无法连接或创建数据库：{exc.orig}",
                           "cannot open the database; check WANGDI_DATABASE_URL") from exc
+    _MIGRATED.add(url)
     return eng
 
 
