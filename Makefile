@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DB := var/demo.sqlite
+HOST ?= 127.0.0.1
+PORT ?= 8000
 export WANGDI_DATABASE_URL ?=
 
 .PHONY: install demo test lint bench divisions clean serve fonts
@@ -14,7 +16,11 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+ASSETS := src/wangdi/web/static/vendor/echarts.min.js
+$(ASSETS): scripts/vendor_assets.sh
+	sh scripts/vendor_assets.sh
+
+install: $(STAMP) $(ASSETS)
 
 ## fonts: Debian's WenQuanYi Micro Hei (Chinese text in charts and PDF reports) and poppler-utils
 fonts:
@@ -23,7 +29,7 @@ fonts:
 	  else echo "请以 root 运行 make fonts，或手动安装 fonts-wqy-microhei poppler-utils（报告需要中文字体）"; fi; \
 	fi
 
-## demo: synthesise Yanggu County (371521), import it, summarise, evaluate against its plan
+## demo: synthesise Yanggu County (371521), import, evaluate, plan, report; then serve the web app with demo logins
 demo: install fonts
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	mkdir -p var
@@ -35,6 +41,20 @@ demo: install fonts
 	  --budget 2025=8000000,2026=8000000 --out var/yanggu-plan-2025-2026.xlsx
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi report --pack yanggu-2024 --region 371521 --as-of 2026-12-31 \
 	  --format pdf --out var/yanggu-report.pdf
+	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi users add demo --role administrator --scope 371521 --password wangdi-demo --display-name 演示管理员
+	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi users add county --role approver --scope 371521 --password wangdi-demo --display-name 县卫健局审核
+	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi users add yanlou --role data_entry --scope 371521101 --password wangdi-demo --display-name 阎楼镇卫生院录入
+	@echo "================================================================"
+	@echo " 网页服务：http://$(HOST):$(PORT)/   （Ctrl+C 停止）"
+	@echo " 演示登录：demo / wangdi-demo（阳谷县，管理员）"
+	@echo "           county / wangdi-demo（县级审核）  yanlou / wangdi-demo（阎楼镇，数据录入）"
+	@echo " 数据为合成数据（synthetic），仅供演示。"
+	@echo "================================================================"
+	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi serve --host $(HOST) --port $(PORT)
+
+## serve: the web app on the embedded database (var/wangdi.sqlite unless WANGDI_DATABASE_URL is set)
+serve: install
+	$(BIN)/wangdi serve --host $(HOST) --port $(PORT)
 
 test: install fonts
 	$(BIN)/pytest -n 2

@@ -74,3 +74,62 @@ def yanggu_db(db_url: str, yanggu_xlsx: Path) -> str:
     res = api.import_census(yanggu_xlsx, url=db_url)
     assert res.written, res.report.text()
     return db_url
+
+
+# --- web app ----------------------------------------------------------------------------------------
+
+WEB_PASSWORD = "password-123"
+# username -> (role, scope): county users see all of Yanggu, township users only their own township
+WEB_USERS = {
+    "admin": ("administrator", ""),
+    "analyst": ("analyst", "371521"),
+    "county": ("approver", "371521"),
+    "viewer": ("viewer", "371521"),
+    "yanlou": ("data_entry", "371521101"),  # 阎楼镇
+    "acheng": ("data_entry", "371521103"),  # 阿城镇
+    "acheng_viewer": ("viewer", "371521103"),
+}
+
+
+def make_web_db(url: str, xlsx: Path) -> str:
+    """Yanggu's synthetic census, one evaluation run and the web users, on `url`."""
+    from datetime import date
+
+    from wangdi import api
+    from wangdi.web import auth
+
+    store.init_db(url)
+    res = api.import_census(xlsx, url=url)
+    assert res.written, res.report.text()
+    api.evaluate("yanggu-2024", "371521", date(2026, 12, 31), url=url)
+    for name, (role, scope) in WEB_USERS.items():
+        auth.add_user(name, WEB_PASSWORD, role, scope, url=url)
+    return url
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def web_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, yanggu_xlsx: Path) -> Iterator[str]:
+    """A module-wide database for web tests (SQLite, and PostgreSQL where configured; always in CI)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.sqlite'}"
+    else:
+        if not PG_URL:
+            if IN_CI:
+                pytest.fail("CI=true but WANGDI_TEST_PG_URL is not set: PostgreSQL tests must run in CI")
+            pytest.skip("PostgreSQL not configured (set WANGDI_TEST_PG_URL)")
+        url = _pg_database(os.environ.get("PYTEST_XDIST_WORKER", "main") + "_web")
+        _reset(url)
+    yield make_web_db(url, yanggu_xlsx)
+    store._ENGINES.pop(url, None)
+
+
+def web_client(app: object, username: str | None = None) -> object:
+    """A TestClient signed in as `username` (None: anonymous), sending the session's CSRF header."""
+    from fastapi.testclient import TestClient
+
+    c = TestClient(app, raise_server_exceptions=False)  # type: ignore[arg-type]
+    if username:
+        r = c.post("/api/v1/session", json={"username": username, "password": WEB_PASSWORD})
+        assert r.status_code == 200, r.text
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return c

@@ -171,7 +171,8 @@ def audit(entity: Annotated[str | None, typer.Option(help="实体代码（前缀
 
 
 def main() -> None:
-    import wangdi.cli_policy  # noqa: F401 - registers the policy commands on `app`
+    import wangdi.cli_policy
+    import wangdi.cli_web  # noqa: F401 - both register their commands on `app`
 
     try:
         rc = app(standalone_mode=False)

@@ -41,8 +41,10 @@ def _effective(meta: dict[str, str], given: date | None, report: Report) -> date
 
 
 def import_census(path: Path, url: str | None = None, dry_run: bool = False, effective: date | None = None,
-                  actor: str | None = None, progress: Any = None) -> ImportResult:
-    """Validate everything first; write nothing unless every check passes; then upsert in one transaction."""
+                  actor: str | None = None, progress: Any = None, guard: Any = None) -> ImportResult:
+    """Validate everything first; write nothing unless every check passes; then upsert in one transaction.
+
+    `guard(conn, frames, incoming)` may add errors of its own (the web app: scope and approval locks)."""
     report = Report()
     incoming, meta = read_any(path, report)
     eff = _effective(meta, effective, report)
@@ -54,6 +56,8 @@ def import_census(path: Path, url: str | None = None, dry_run: bool = False, eff
         frames, vreport = validate(incoming, conn) if incoming else ({}, Report())
         report.extend(vreport.errors, vreport.total)
         report.stats.update(vreport.stats)
+        if guard is not None and report.valid:
+            report.extend(guard(conn, frames, incoming))
         result = ImportResult(report, dry_run=dry_run, effective=eff)
         if not report.valid or dry_run:
             return result

@@ -98,3 +98,35 @@ result = sa.Table(
 )
 sa.Index("ix_result_run", result.c.run_id, result.c.rule_id)
 sa.Index("ix_result_entity", result.c.entity_code)
+
+# --- web users, sessions and data approval ------------------------------------------------------
+
+app_user = sa.Table(
+    "app_user", metadata,
+    sa.Column("username", sa.String, primary_key=True),
+    sa.Column("password_hash", sa.String, nullable=False),  # argon2id
+    sa.Column("role", sa.String, nullable=False),  # administrator / analyst / data_entry / approver / viewer
+    sa.Column("scope_code", sa.String, nullable=False),  # division subtree ("" = the whole registry)
+    sa.Column("display_name", sa.String, nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+web_session = sa.Table(
+    "web_session", metadata,
+    sa.Column("token_hash", sa.String, primary_key=True),  # sha256 of the cookie value; the cookie is never stored
+    sa.Column("username", sa.String, nullable=False),
+    sa.Column("csrf", sa.String, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+)
+
+approval = sa.Table(
+    "approval", metadata,
+    sa.Column("division_code", sa.String, primary_key=True),  # a township (9 digits)
+    sa.Column("period", sa.String, primary_key=True),  # census year, e.g. "2025"
+    sa.Column("status", sa.String, nullable=False),  # submitted / approved / returned (absent: open)
+    sa.Column("comment", sa.Text, nullable=True),
+    sa.Column("updated_by", sa.String, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)

@@ -1,0 +1,99 @@
+"""Data approval, as in DHIS2: a township submits its census for a period, the county approves it or
+returns it with a comment; approved data is locked (no edit, no import) until an approver reopens it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from wangdi import divisions
+from wangdi.errors import WangdiError
+from wangdi.registry import store
+from wangdi.registry.tables import approval, audit
+
+STATUS_ZH = {"open": "未上报", "submitted": "已上报待审核", "approved": "已审核（锁定）", "returned": "已退回",
+             "reopened": "已重新开放"}
+# action -> (statuses it may start from, status it leads to, permission needed)
+TRANSITIONS: dict[str, tuple[set[str], str, str]] = {
+    "submit": ({"open", "returned", "reopened"}, "submitted", "submit"),
+    "approve": ({"submitted"}, "approved", "approve"),
+    "return": ({"submitted"}, "returned", "approve"),
+    "reopen": ({"approved"}, "reopened", "approve"),
+}
+ACTION_ZH = {"submit": "上报", "approve": "审核通过", "return": "退回", "reopen": "重新开放"}
+
+
+def default_period(url: str | None = None) -> str:
+    eng = store.init_db(url)
+    with eng.connect() as conn:
+        d = store.latest_valid_from(conn)
+    return str(d.year if d else datetime.now().year)
+
+
+def status(township: str, period: str | None, url: str | None = None) -> dict[str, Any]:
+    period = period or default_period(url)
+    eng = store.init_db(url)
+    with eng.connect() as conn:
+        row = conn.execute(sa.select(approval).where(approval.c.division_code == township,
+                                                     approval.c.period == period)).first()
+    st = row.status if row else "open"
+    return {"division_code": township, "period": period, "status": st, "status_zh": STATUS_ZH[st],
+            "comment": row.comment if row else None, "updated_by": row.updated_by if row else None,
+            "updated_at": str(row.updated_at) if row else None, "locked": st == "approved"}
+
+
+def list_statuses(region: str, period: str | None, url: str | None = None) -> list[dict[str, Any]]:
+    """Every township under `region` with its approval status for `period`."""
+    period = period or default_period(url)
+    towns = divisions.descendants(region, level=4) if len(region) < 9 else divisions.reference().filter(
+        divisions.reference()["code"] == region)
+    eng = store.init_db(url)
+    with eng.connect() as conn:
+        rows = {r.division_code: r for r in conn.execute(sa.select(approval).where(
+            approval.c.period == period, approval.c.division_code.startswith(region)))}
+    out = []
+    for code, name in towns.select("code", "name").iter_rows():
+        r = rows.get(code)
+        st = r.status if r else "open"
+        out.append({"division_code": code, "name": name, "period": period, "status": st, "status_zh": STATUS_ZH[st],
+                    "comment": r.comment if r else None, "updated_by": r.updated_by if r else None})
+    return out
+
+
+def locked_townships(conn: sa.Connection) -> set[str]:
+    return {r[0] for r in conn.execute(sa.select(approval.c.division_code).where(approval.c.status == "approved"))}
+
+
+def transition(township: str, period: str, action: str, actor: str, role_ok: bool, comment: str = "",
+               url: str | None = None) -> dict[str, Any]:
+    """Move a township's census for `period` through submit → approve / return → reopen (audited)."""
+    if action not in TRANSITIONS:
+        raise WangdiError("bad-action", f"未知操作 {action}：应为 submit、approve、return 或 reopen", f"bad action {action}")
+    if len(township) != 9:
+        raise WangdiError("not-a-township", "审核以乡镇（9 位区划代码）为单位", "approval is per township (9-digit code)")
+    froms, to, _perm = TRANSITIONS[action]
+    if not role_ok:
+        raise WangdiError("forbidden", f"您的角色不能执行“{ACTION_ZH[action]}”", f"your role may not {action}")
+    if action == "return" and not comment.strip():
+        raise WangdiError("comment-required", "退回时请填写退回原因", "a comment is required when returning")
+    eng = store.init_db(url)
+    now = datetime.now().replace(microsecond=0)
+    with eng.begin() as conn:
+        row = conn.execute(sa.select(approval).where(approval.c.division_code == township,
+                                                     approval.c.period == period)).first()
+        current = row.status if row else "open"
+        if current not in froms:
+            raise WangdiError("bad-transition", f"当前状态为“{STATUS_ZH[current]}”，不能{ACTION_ZH[action]}",
+                              f"cannot {action} from {current}", {"status": current})
+        conn.execute(approval.delete().where(approval.c.division_code == township, approval.c.period == period))
+        conn.execute(approval.insert().values(division_code=township, period=period, status=to,
+                                              comment=comment or None, updated_by=actor, updated_at=now))
+        conn.execute(audit.insert().values(at=now, actor=actor, action=f"approval_{action}", table_name="approval",
+                                           entity_key=f"{township}/{period}",
+                                           old=json.dumps({"status": current}),
+                                           new=json.dumps({"status": to, "comment": comment}, ensure_ascii=False),
+                                           batch=None))
+    return status(township, period, url)

@@ -1,0 +1,67 @@
+/* wangdi 网底 — charts from the JSON embedded in each page (no inline scripts; ECharts is vendored). */
+(function () {
+  "use strict";
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
+    el.addEventListener("change", function () { el.form.submit(); });
+  });
+  var holder = document.getElementById("page-data");
+  if (!holder || !window.echarts) { return; }
+  var data = JSON.parse(holder.textContent);
+  var charts = [];
+  var DAY = 86400000;
+  function chart(el, option) { var c = window.echarts.init(el); c.setOption(option); charts.push(c); return c; }
+  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+
+  (data.targets || []).forEach(function (t, i) {
+    var el = document.querySelector('.target-chart[data-index="' + i + '"]');
+    if (!el) { return; }
+    var hist = t.history.filter(function (p) { return p.value !== null; }).map(function (p) { return [p.as_of, p.value]; });
+    var ms = t.milestones.filter(function (m) { return m.value !== null; });
+    var series = [{ name: "实际", type: "line", data: hist, symbolSize: 8 },
+      { name: "节点要求", type: "scatter", symbol: "diamond", symbolSize: 14,
+        data: ms.map(function (m) { return [m.by, m.value]; }),
+        label: { show: true, position: "top", formatter: function (p) { return (ms[p.dataIndex].bound === "max" ? "≤" : "≥") + p.value[1]; } } }];
+    if (t.projection) {
+      series.push({ name: "按趋势推算", type: "line", lineStyle: { type: "dashed" },
+        data: [[t.projection.from, t.projection.from_value], [t.projection.to, t.projection.value]] });
+    }
+    chart(el, { tooltip: { trigger: "axis" }, legend: { bottom: 0 }, grid: { left: 50, right: 20, top: 30, bottom: 50 },
+      xAxis: { type: "time", min: function (v) { return v.min - 200 * DAY; }, max: function (v) { return v.max + 200 * DAY; } },
+      yAxis: { type: "value", name: t.unit || "", scale: false }, series: series });
+    if (hist.length < 2) {
+      var note = document.createElement("p"); note.className = "muted";
+      note.textContent = "推算需要至少两个不同截至日期的评估批次。";
+      el.parentNode.insertBefore(note, el.nextSibling);
+    }
+  });
+
+  var hm = document.getElementById("heatmap");
+  if (hm && data.heatmap) {
+    var rows = data.heatmap.rows, groups = data.heatmap.groups;
+    var ri = {}, gi = {};
+    rows.forEach(function (r, i) { ri[r.code] = i; });
+    groups.forEach(function (g, i) { gi[g.id] = i; });
+    var cells = data.heatmap.cells.map(function (c) { return [gi[c.group], ri[c.child], c.pass_pct, c.n]; });
+    var hc = chart(hm, {
+      tooltip: { formatter: function (p) { return rows[p.value[1]].name + " · " + groups[p.value[0]].name + "：达标率 " + p.value[2] + "%（" + p.value[3] + " 条结论）"; } },
+      grid: { left: 120, right: 30, top: 10, bottom: 80 },
+      xAxis: { type: "category", data: groups.map(function (g) { return g.name; }), axisLabel: { rotate: 30 } },
+      yAxis: { type: "category", data: rows.map(function (r) { return r.name; }), inverse: true },
+      visualMap: { min: 0, max: 100, calculable: true, orient: "horizontal", left: "center", bottom: 0, inRange: { color: ["#d73027", "#fee08b", "#1a9850"] } },
+      series: [{ type: "heatmap", data: cells, label: { show: true, formatter: function (p) { return Math.round(p.value[2]); } } }]
+    });
+    hc.on("click", function (p) { window.location.href = "/regions/" + rows[p.value[1]].code + "?pack=" + encodeURIComponent(data.pack); });
+  }
+
+  var tr = document.getElementById("trend");
+  if (tr && data.trend) {
+    var x = data.trend.map(function (t) { return t.as_of + " " + t.run_id.slice(-6); });
+    var kinds = ["pass", "fail", "met", "not_met", "unknown", "not_yet_due"];
+    var names = { pass: "达标", fail: "未达标", met: "已达成", not_met: "未达成", unknown: "缺数据", not_yet_due: "未到期" };
+    chart(tr, { tooltip: { trigger: "axis" }, legend: { bottom: 0 }, grid: { left: 50, right: 20, top: 20, bottom: 60 },
+      xAxis: { type: "category", data: x }, yAxis: { type: "value" },
+      series: kinds.filter(function (k) { return data.trend.some(function (t) { return t[k]; }); }).map(function (k) {
+        return { name: names[k], type: "bar", stack: "all", data: data.trend.map(function (t) { return t[k] || 0; }) };
+      }) });
+  }
+})();

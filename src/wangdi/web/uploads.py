@@ -1,0 +1,77 @@
+"""Census upload in two steps: validate (nothing written) and show the report; confirm to write.
+
+The uploaded file waits under the upload folder with a random token bound to its user."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from wangdi.errors import WangdiError
+from wangdi.exchange import import_census
+from wangdi.web.auth import User
+from wangdi.web.edits import import_guard
+
+SUFFIXES = (".xlsx", ".csv")
+MAX_BYTES = 200 * 1024 * 1024
+
+
+def upload_dir() -> Path:
+    d = Path(os.environ.get("WANGDI_UPLOAD_DIR", "var/uploads"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _owner(user: User) -> str:
+    return hashlib.sha256(user.username.encode()).hexdigest()[:10]
+
+
+def _path(user: User, token: str, suffix: str) -> Path:
+    if not token.replace("-", "").replace("_", "").isalnum() or len(token) > 64:
+        raise WangdiError("upload-not-found", "上传记录不存在或已过期，请重新上传", "unknown upload")
+    return upload_dir() / f"{_owner(user)}-{token}{suffix}"
+
+
+def _summary(res: Any, token: str, filename: str) -> dict[str, Any]:
+    return {"token": token, "filename": filename, "valid": res.report.valid, "written": res.written,
+            "effective": str(res.effective) if res.effective else None, "counts": res.counts, "batch": res.batch,
+            "report": res.report.as_dict(), "report_text": res.report.text(20)}
+
+
+def stage(data: bytes, filename: str, user: User, url: str) -> dict[str, Any]:
+    """Save and validate an upload (dry run, with the user's scope and approval locks)."""
+    if not user.can("edit"):
+        raise WangdiError("forbidden", "您的角色不能导入数据", "your role may not import data")
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise WangdiError("unsupported-format", f"请上传 .xlsx 普查工作簿或 .csv 文件，收到 {filename[:60]}",
+                          "upload an .xlsx workbook or a .csv file")
+    if not data:
+        raise WangdiError("empty-upload", "上传的文件是空的", "the uploaded file is empty")
+    if len(data) > MAX_BYTES:
+        raise WangdiError("upload-too-large", "文件超过 200 MB，请按乡镇拆分或用命令行 wangdi import", "file too large")
+    token = secrets.token_urlsafe(12)
+    path = _path(user, token, suffix)
+    path.write_bytes(data)
+    res = import_census(path, url=url, dry_run=True, actor=user.username, guard=import_guard(user))
+    if not res.report.valid:
+        path.unlink(missing_ok=True)
+    return _summary(res, token if res.report.valid else "", filename)
+
+
+def confirm(token: str, user: User, url: str) -> dict[str, Any]:
+    """Write a staged upload (validated again inside the writing transaction: all or nothing)."""
+    if not user.can("edit"):
+        raise WangdiError("forbidden", "您的角色不能导入数据", "your role may not import data")
+    path = next((p for p in (_path(user, token, s) for s in SUFFIXES) if p.exists()), None)
+    if path is None:
+        raise WangdiError("upload-not-found", "上传记录不存在或已过期，请重新上传", "unknown upload")
+    res = import_census(path, url=url, actor=user.username, guard=import_guard(user))
+    path.unlink(missing_ok=True)
+    out = _summary(res, token, path.name)
+    if not res.written:
+        raise WangdiError("import-invalid", "数据未通过校验，未写入任何数据", "validation failed; nothing written", out)
+    return out
