@@ -25,6 +25,7 @@ from wangdi import divisions
 from wangdi.errors import WangdiError
 from wangdi.registry import store
 from wangdi.registry.tables import app_user, audit, web_session
+from wangdi.web import places
 
 ROLES = {"administrator": "系统管理员", "analyst": "分析人员", "data_entry": "数据录入", "approver": "审核人员",
          "viewer": "只读用户"}
@@ -58,7 +59,7 @@ class User:
 
     def public(self) -> dict[str, Any]:
         return {"username": self.username, "role": self.role, "role_zh": ROLES[self.role],
-                "scope_code": self.scope_code, "scope_name": divisions.path_name(self.scope_code) if self.scope_code
+                "scope_code": self.scope_code, "scope_name": places.path_name(self.scope_code) if self.scope_code
                 else "全部", "display_name": self.display_name,
                 "permissions": sorted(p for p in PERMISSIONS if self.can(p))}
 

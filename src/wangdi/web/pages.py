@@ -61,8 +61,8 @@ def login_submit(request: Request, url: Url, username: Annotated[str, Form()], p
         _user, token, _csrf = auth.login(username, password, request.client.host if request.client else "?",
                                         request.app.state.limiter, url)
     except WangdiError as e:
-        return render(request, "login.html", 401 if e.code == "bad-credentials" else 429, error=e.zh, next=next,
-                      pre_csrf=csrf_token, user=None)
+        # the form is shown again with the reason (HTTP 200: a form page, not a failed resource; the API answers 401)
+        return render(request, "login.html", error=e.zh, next=next, pre_csrf=csrf_token, user=None)
     resp = RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/", status_code=303)
     resp.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=request.app.state.secure_cookies,
                     max_age=auth.SESSION_HOURS * 3600, path="/")
@@ -129,8 +129,7 @@ def _save(table: str, key: dict[str, str], inst: str):  # type: ignore[no-untype
             edits.save_record(table, full_key, values, version, user, url)
         except WangdiError as e:
             if e.code in ("edit-conflict", "invalid-record", "already-exists", "locked"):
-                return _institution(request, user, inst, None, url, 409 if e.code != "invalid-record" else 422,
-                                    error=e.zh, error_details=e.details)
+                return _institution(request, user, inst, None, url, error=e.zh, error_details=e.details)
             raise
         return _back(f"/institutions/{inst}", ok=table)
     return handler
@@ -183,7 +182,7 @@ def import_page(request: Request, user: CurrentUser) -> Response:
 @router.post("/import")
 async def import_upload(request: Request, user: CurrentUser, url: Url, file: Annotated[UploadFile, File()]) -> Response:
     result = uploads.stage(await file.read(), file.filename or "upload", user, url)
-    return render(request, "import.html", 200 if result["valid"] else 422, user=user, result=result)
+    return render(request, "import.html", user=user, result=result)  # the report is the page (API: valid=false)
 
 
 @router.post("/import/confirm")

@@ -24,6 +24,7 @@ from wangdi.registry.tables import CENSUS
 from wangdi.registry.tables import result as result_t
 from wangdi.registry.tables import run as run_t
 from wangdi.reports.content import OUTCOME_ZH
+from wangdi.web import places
 
 GROUP_ZH = {"county_hospitals": "县级医院", "township": "乡镇卫生院", "village": "村卫生室", "staffing": "人员队伍",
             "tcm": "中医药", "public_health": "公共卫生", "network": "网络布局", "subsidies": "补助",
@@ -136,8 +137,7 @@ def _overview(url: str, pack_id: str, region: str, run_id: str, version: str) ->
     req = res.filter(pl.col("kind") == "requirement").with_columns(
         child=pl.col("region_code").str.slice(0, n),
         group=pl.col("rule_id").replace_strict(groups, default="other"))
-    kids = divisions.children(region).select("code", "name")
-    names = dict(kids.iter_rows())
+    names = {c["code"]: c["name"] for c in places.children(region)}
     heat = req.filter(pl.col("outcome").is_in(["pass", "fail"])).group_by("child", "group").agg(
         (pl.col("outcome") == "pass").mean().mul(100).round(1).alias("pass_pct"), pl.len().alias("n"))
     rank = req.group_by("child").agg(
@@ -166,8 +166,9 @@ def _overview(url: str, pack_id: str, region: str, run_id: str, version: str) ->
     }
 
 
-def registry_summary(url: str, region: str) -> dict[str, Any]:
-    """Institutions by type, beds and staff under `region` (current rows), and the census date."""
+@lru_cache(maxsize=256)
+def registry_summary(url: str, region: str, version: str) -> dict[str, Any]:
+    """Institutions by type, beds and staff under `region` (current rows); cached per data version."""
     inst, staff = CENSUS["institution"], CENSUS["staff"]
     eng = store.init_db(url)
     with eng.connect() as conn:
@@ -188,7 +189,7 @@ def registry_summary(url: str, region: str) -> dict[str, Any]:
 def overview(pack_id: str, region: str, url: str | None = None) -> dict[str, Any]:
     """The overview of one region under one pack: division, registry, latest run, targets, heat map, gaps."""
     url = url or store.engine().url.render_as_string(hide_password=False)
-    d = divisions.get(region) if region else {"code": "", "name": "全部", "level": 0}
+    d = places.division(region) if region else {"code": "", "name": "全部", "level": 0}
     load_pack(pack_id)
     run = latest_run(pack_id, region, url)
     eng = store.init_db(url)
@@ -196,9 +197,9 @@ def overview(pack_id: str, region: str, url: str | None = None) -> dict[str, Any
         version = store.data_version(conn)
     out: dict[str, Any] = {
         "region": {"code": region, "name": d["name"], "level": d["level"],
-                   "path": divisions.path_name(region) if region else "全部",
-                   "children": divisions.children(region).select("code", "name").to_dicts() if len(region) < 12 else []},
-        "pack": pack_id, "registry": registry_summary(url, region),
+                   "path": places.path_name(region),
+                   "children": [{"code": c["code"], "name": c["name"]} for c in places.children(region)]},
+        "pack": pack_id, "registry": registry_summary(url, region, version),
         "run": {k: str(v) for k, v in run.items()} if run else None}
     if run:
         out.update(_overview(url, pack_id, region, run["run_id"], version))

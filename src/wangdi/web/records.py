@@ -7,7 +7,6 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from wangdi import divisions
 from wangdi.errors import WangdiError
 from wangdi.registry import store
 from wangdi.registry.schema import TABLE_MAP
@@ -15,7 +14,7 @@ from wangdi.registry.tables import CENSUS
 from wangdi.registry.tables import result as result_t
 from wangdi.registry.tables import run as run_t
 from wangdi.reports.content import OUTCOME_ZH
-from wangdi.web import approvals, queries
+from wangdi.web import approvals, places, queries
 
 
 def _current(conn: sa.Connection, table: str, column: str, value: str) -> list[dict[str, Any]]:
@@ -72,7 +71,7 @@ def institution(code: str, pack_id: str, url: str | None = None) -> dict[str, An
     township = row["division_code"][:9]
     return {"institution": {k: (str(v) if k == "valid_from" else v) for k, v in row.items()},
             "type_name": queries.TYPE_ZH.get(row["type_code"], row["type_code"]),
-            "path": divisions.path_name(row["division_code"]), "staff": _strs(staff), "equipment": _strs(equipment),
+            "path": places.path_name(row["division_code"]), "staff": _strs(staff), "equipment": _strs(equipment),
             "services": _strs(services), "pack": pack_id, "run": {k: str(v) for k, v in run.items()} if run else None,
             "verdicts": verdicts, "history": history, "approval": approvals.status(township, None, url)}
 
@@ -90,7 +89,7 @@ def rule_page(pack_id: str, rule_id: str, region: str, url: str | None = None) -
     params = [{"id": p.id, "clause": p.clause, "text": p.text, "values": [{k: str(v) for k, v in x.items()}
                                                                           for x in p.values]}
               for p in pack.parameters.values() if f"param.{p.id}" in str(rule.spec)]
-    out: dict[str, Any] = {"pack": pack_id, "region": region, "region_name": divisions.path_name(region) if region else "全部",
+    out: dict[str, Any] = {"pack": pack_id, "region": region, "region_name": places.path_name(region),
                            "rule": {"id": rule.id, "kind": rule.kind, "clause": rule.clause, "text": rule.text,
                                     "summary": rule.summary, "reading": str(rule.spec.get("reading", "")),
                                     "group": rule.group, "label": str(rule.spec.get("label", rule.summary))},

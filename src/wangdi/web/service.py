@@ -14,17 +14,17 @@ from wangdi.policy import runs
 from wangdi.registry import store
 from wangdi.registry.tables import CENSUS
 from wangdi.registry.tables import run as run_t
-from wangdi.web import queries, records
+from wangdi.web import places, queries, records
 from wangdi.web.auth import User
 from wangdi.web.deps import check_region, need, pack_for
 
 
 def region_info(user: User, code: str) -> dict[str, Any]:
     check_region(user, code)
-    d = divisions.get(code)
-    kids = divisions.children(code).select("code", "name", "kind").to_dicts() if len(code) < 12 else []
+    d = places.division(code)
+    kids = list(places.children(code))
     return {"code": code, "name": d["name"], "level": d["level"], "level_zh": divisions.LEVEL_ZH[int(str(d["level"]))],
-            "path": [{"code": code[:n], "name": divisions.get(code[:n])["name"]} for n in (2, 4, 6, 9, 12) if n <= len(code)],
+            "path": [{"code": code[:n], "name": places.division(code[:n])["name"]} for n in (2, 4, 6, 9, 12) if n <= len(code)],
             "children": kids}
 
 
