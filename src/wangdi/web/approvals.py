@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
-from wangdi import divisions
+from wangdi import divisions, settings
 from wangdi.errors import WangdiError
 from wangdi.registry import store
 from wangdi.registry.tables import approval, audit
@@ -27,8 +28,16 @@ ACTION_ZH = {"submit": "上报", "approve": "审核通过", "return": "退回", 
 
 
 def default_period(url: str | None = None) -> str:
+    """The census year of the data (the newest effective date), cached per data version."""
     eng = store.init_db(url)
     with eng.connect() as conn:
+        version = store.data_version(conn)
+    return _period(url or settings.database_url(), version)
+
+
+@lru_cache(maxsize=64)
+def _period(url: str, version: str) -> str:
+    with store.init_db(url).connect() as conn:
         d = store.latest_valid_from(conn)
     return str(d.year if d else datetime.now().year)
 

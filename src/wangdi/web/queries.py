@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from wangdi import divisions
+from wangdi import divisions, settings
 from wangdi.errors import WangdiError
 from wangdi.policy import pack as packs
 from wangdi.registry import store
@@ -188,7 +188,7 @@ def registry_summary(url: str, region: str, version: str) -> dict[str, Any]:
 
 def overview(pack_id: str, region: str, url: str | None = None) -> dict[str, Any]:
     """The overview of one region under one pack: division, registry, latest run, targets, heat map, gaps."""
-    url = url or store.engine().url.render_as_string(hide_password=False)
+    url = url or settings.database_url()
     d = places.division(region) if region else {"code": "", "name": "全部", "level": 0}
     load_pack(pack_id)
     run = latest_run(pack_id, region, url)

@@ -7,6 +7,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
+from wangdi import settings
 from wangdi.errors import WangdiError
 from wangdi.registry import store
 from wangdi.registry.schema import TABLE_MAP
@@ -34,10 +35,10 @@ def institution_row(code: str, url: str | None = None) -> dict[str, Any]:
     return rows[0]
 
 
-def institution(code: str, pack_id: str, url: str | None = None) -> dict[str, Any]:
-    """Everything the institution page shows."""
+def institution(code: str, pack_id: str, url: str | None = None, row: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the institution page shows (`row`: the institution's current row, if already read)."""
     eng = store.init_db(url)
-    row = institution_row(code, url)
+    row = row or institution_row(code, url)
     with eng.connect() as conn:
         staff = _current(conn, "staff", "institution_code", code)
         equipment = _current(conn, "equipment", "institution_code", code)
@@ -97,7 +98,7 @@ def rule_page(pack_id: str, rule_id: str, region: str, url: str | None = None) -
     run = queries.latest_run(pack_id, region, url)
     eng = store.init_db(url)
     if run:
-        url_s = url or store.engine().url.render_as_string(hide_password=False)
+        url_s = url or settings.database_url()
         res = queries._results(url_s, run["run_id"], region).filter(pl.col("rule_id") == rule_id)
         out["run"] = {k: str(v) for k, v in run.items()}
         out["counts"] = {k: int(v) for k, v in res.group_by("outcome").len().iter_rows()}

@@ -33,7 +33,7 @@ def institution(user: User, code: str, pack: str | None, url: str) -> dict[str, 
     row = records.institution_row(code, url)
     if not user.in_scope(str(row["division_code"])):
         raise WangdiError("institution-not-found", f"没有机构 {code}（或不在您的权限范围内）", f"no institution {code}")
-    return records.institution(code, pack_for(str(row["division_code"]), pack), url)
+    return records.institution(code, pack_for(str(row["division_code"]), pack), url, row)
 
 
 def search(user: User, q: str, region: str, url: str, limit: int = 50) -> dict[str, Any]:
