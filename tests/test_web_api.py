@@ -230,3 +230,16 @@ def test_downloads_template_users(app: Any) -> None:
     assert {u["username"] for u in c.get("/api/v1/users").json()} >= {"admin", "yanlou"}
     assert web_client(app, "analyst").get("/api/v1/users").status_code == 403
     assert "password_hash" not in str(c.get("/api/v1/users").json())
+
+
+def test_disabled_user_loses_its_sessions(app: Any) -> None:
+    from wangdi.web import auth
+
+    auth.add_user("temp", WEB_PASSWORD, "viewer", "371521", url=app.state.url)
+    c = web_client(app, "temp")
+    assert c.get("/api/v1/me").status_code == 200
+    auth.disable_user("temp", url=app.state.url)
+    assert c.get("/api/v1/me").status_code == 401
+    assert web_client(app).post("/api/v1/session", json={"username": "temp", "password": WEB_PASSWORD}).status_code == 401
+    audit = web_client(app, "admin").get("/api/v1/audit", params={"limit": 20}).json()
+    assert any(r["action"] == "user_disabled" and r["entity_key"] == "temp" for r in audit)

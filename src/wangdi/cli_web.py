@@ -29,6 +29,15 @@ def users_add(name: str,
     console.print(f"用户 {u.username} 已保存：角色 {auth.ROLES[u.role]}，范围 {u.public()['scope_name']}")
 
 
+@users.command("disable")
+def users_disable(name: str) -> None:
+    """停用网页用户并结束其会话 (disable a web user and end their sessions)."""
+    from wangdi.web import auth
+
+    auth.disable_user(name, actor=os.environ.get("USER", "cli"))
+    console.print(f"用户 {name} 已停用，其登录会话已全部结束。")
+
+
 @users.command("list")
 def users_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """列出网页用户 (list web users)."""

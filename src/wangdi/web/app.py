@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -39,9 +40,12 @@ def _error(request: Request, status: int, code: str, message: str, details: Any 
     return pages.render_error(request, status, code, message, details)
 
 
-def create_app(url: str | None = None, secure_cookies: bool = False) -> FastAPI:
-    """The app on `url` (default: WANGDI_DATABASE_URL / the embedded SQLite file)."""
+def create_app(url: str | None = None, secure_cookies: bool | None = None) -> FastAPI:
+    """The app on `url` (default: WANGDI_DATABASE_URL / the embedded SQLite file). Behind HTTPS set
+    WANGDI_SECURE_COOKIES=1 so that cookies are only sent over TLS."""
     url = url or settings.database_url()
+    if secure_cookies is None:
+        secure_cookies = os.environ.get("WANGDI_SECURE_COOKIES", "") == "1"
     store.init_db(url)
     app = FastAPI(title="wangdi 网底 API", version="1", openapi_url="/api/v1/openapi.json", docs_url=None,
                   redoc_url=None, description="县域卫生服务体系登记、规则评估与审核。所有错误返回 "

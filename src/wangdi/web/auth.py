@@ -91,6 +91,17 @@ def add_user(username: str, password: str, role: str, scope: str, display_name: 
     return User(username, role, scope, display_name or username)
 
 
+def disable_user(username: str, url: str | None = None, actor: str = "cli") -> None:
+    """Deactivate a user and end their sessions at once (the row stays for the audit trail)."""
+    eng = store.init_db(url)
+    with eng.begin() as conn:
+        n = conn.execute(app_user.update().where(app_user.c.username == username).values(active=False)).rowcount
+        if n != 1:
+            raise WangdiError("user-not-found", f"没有用户 {username}；用 wangdi users list 查看", f"no user {username}")
+        conn.execute(web_session.delete().where(web_session.c.username == username))
+        _audit(conn, actor, "user_disabled", username)
+
+
 def list_users(url: str | None = None) -> list[dict[str, Any]]:
     eng = store.init_db(url)
     with eng.connect() as conn:

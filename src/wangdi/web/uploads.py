@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,20 @@ SUFFIXES = (".xlsx", ".csv")
 MAX_BYTES = 200 * 1024 * 1024
 
 
+STALE_S = 24 * 3600  # an upload not confirmed within a day is removed
+
+
 def upload_dir() -> Path:
     d = Path(os.environ.get("WANGDI_UPLOAD_DIR", "var/uploads"))
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+def _sweep() -> None:
+    now = time.time()
+    for p in upload_dir().iterdir():
+        if p.is_file() and now - p.stat().st_mtime > STALE_S:
+            p.unlink(missing_ok=True)
 
 
 def _owner(user: User) -> str:
@@ -53,6 +64,7 @@ def stage(data: bytes, filename: str, user: User, url: str) -> dict[str, Any]:
         raise WangdiError("empty-upload", "上传的文件是空的", "the uploaded file is empty")
     if len(data) > MAX_BYTES:
         raise WangdiError("upload-too-large", "文件超过 200 MB，请按乡镇拆分或用命令行 wangdi import", "file too large")
+    _sweep()
     token = secrets.token_urlsafe(12)
     path = _path(user, token, suffix)
     path.write_bytes(data)
