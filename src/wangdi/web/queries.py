@@ -26,9 +26,13 @@ from wangdi.registry.tables import run as run_t
 from wangdi.reports.content import OUTCOME_ZH
 from wangdi.web import places
 
-GROUP_ZH = {"county_hospitals": "县级医院", "township": "乡镇卫生院", "village": "村卫生室", "staffing": "人员队伍",
-            "tcm": "中医药", "public_health": "公共卫生", "network": "网络布局", "subsidies": "补助",
-            "services": "服务能力", "equipment": "设备配置", "other": "其他"}
+GROUP_ZH = {"access": "服务可及", "assistance": "帮扶下沉", "beds": "床位", "clinics": "村卫生室", "continuing_care": "接续服务",
+            "contracts": "家庭医生签约", "county_hospitals": "县级医院", "digital": "信息化", "emergency": "急诊急救",
+            "equipment": "设备配置", "funding": "经费保障", "mechanisms": "体制机制", "network": "网络布局",
+            "primary_care": "基层服务", "public_health": "公共卫生", "services": "服务能力", "specialties": "专科建设",
+            "staff": "人员配备", "staffing": "人员队伍", "standards": "建设标准", "talent": "人才培养", "tcm": "中医药",
+            "township_centres": "乡镇卫生院", "training": "培训", "village_doctors": "乡村医生", "subsidies": "补助",
+            "other": "其他"}  # display labels for the rule groups packs use (a pack's unknown group shows its id)
 TYPE_ZH = CODE_LISTS["institution_type"]
 load_pack = lru_cache(maxsize=16)(packs.load)  # packs ship with the package and do not change while serving
 _RESULT_COLS = ["rule_id", "kind", "entity_code", "region_code", "outcome", "observed", "required", "gap", "gap_unit",
@@ -137,7 +141,7 @@ def _overview(url: str, pack_id: str, region: str, run_id: str, version: str) ->
     req = res.filter(pl.col("kind") == "requirement").with_columns(
         child=pl.col("region_code").str.slice(0, n),
         group=pl.col("rule_id").replace_strict(groups, default="other"))
-    names = {c["code"]: c["name"] for c in places.children(region)}
+    names = {region: places.name(region), **{c["code"]: c["name"] for c in places.children(region)}}
     heat = req.filter(pl.col("outcome").is_in(["pass", "fail"])).group_by("child", "group").agg(
         (pl.col("outcome") == "pass").mean().mul(100).round(1).alias("pass_pct"), pl.len().alias("n"))
     rank = req.group_by("child").agg(
@@ -151,6 +155,7 @@ def _overview(url: str, pack_id: str, region: str, run_id: str, version: str) ->
         .sort("failing", "rule_id", descending=[True, False]).head(15)
     worst = req.filter(pl.col("outcome") == "fail").sort("gap", descending=True, nulls_last=True) \
         .select("entity_code", "rule_id", "message", "gap", "gap_unit").head(20)
+    inst_names = institution_names(url, worst["entity_code"].to_list())
     labels = {r.id: str(r.spec.get("label", r.summary)) for r in pack.rules.values()}
     counts = dict(res.group_by("outcome").len().iter_rows())
     group_ids = sorted(set(heat["group"].to_list()))
@@ -162,8 +167,15 @@ def _overview(url: str, pack_id: str, region: str, run_id: str, version: str) ->
                     "cells": heat.sort("child", "group").to_dicts()},
         "ranking": [dict(r, name=names.get(r["child"], r["child"])) for r in rank.to_dicts()],
         "rules_failing": [dict(r, label=labels.get(r["rule_id"], r["rule_id"])) for r in by_rule.to_dicts()],
-        "biggest_gaps": [dict(r, label=labels.get(r["rule_id"], r["rule_id"])) for r in worst.to_dicts()],
+        "biggest_gaps": [dict(r, label=labels.get(r["rule_id"], r["rule_id"]), name=inst_names.get(r["entity_code"], ""))
+                         for r in worst.to_dicts()],
     }
+
+
+def institution_names(url: str, codes: list[str]) -> dict[str, str]:
+    t = CENSUS["institution"]
+    with store.init_db(url).connect() as conn:
+        return dict(conn.execute(sa.select(t.c.code, t.c.name).where(t.c.code.in_(codes), t.c.valid_to.is_(None))).all())
 
 
 @lru_cache(maxsize=256)
