@@ -87,3 +87,12 @@ def test_pages_answer_json_errors_when_asked(app: Any) -> None:
     html = c.get("/regions/371521")
     assert html.status_code == 403 and "不在您的数据权限范围内" in html.text
     assert "阎楼" not in c.get("/search", params={"q": "卫生院"}).text
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example/"])
+def test_login_never_redirects_off_site(app: Any, target: str) -> None:
+    c = web_client(app)
+    page = c.get("/login", params={"next": target})
+    r = c.post("/login", data={"username": "viewer", "password": WEB_PASSWORD, "csrf_token": form_token(page.text),
+                               "next": target}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"

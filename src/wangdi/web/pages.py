@@ -44,10 +44,15 @@ def _back(path: str, **params: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?{q}" if q else path, status_code=303)
 
 
+def _local(path: str) -> str:
+    """Only a path on this site may follow a login (no open redirect via //host or /\\host)."""
+    return path if path.startswith("/") and not path.startswith(("//", "/\\")) and "\\" not in path else "/"
+
+
 @router.get("/login")
 def login_form(request: Request, next: str = "/") -> Response:
     token = secrets.token_urlsafe(16)
-    resp = render(request, "login.html", next=next if next.startswith("/") else "/", pre_csrf=token, user=None)
+    resp = render(request, "login.html", next=_local(next), pre_csrf=token, user=None)
     resp.set_cookie(PRE_CSRF, token, httponly=True, samesite="strict", max_age=3600)
     return resp
 
@@ -63,7 +68,7 @@ def login_submit(request: Request, url: Url, username: Annotated[str, Form()], p
     except WangdiError as e:
         # the form is shown again with the reason (HTTP 200: a form page, not a failed resource; the API answers 401)
         return render(request, "login.html", error=e.zh, next=next, pre_csrf=csrf_token, user=None)
-    resp = RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/", status_code=303)
+    resp = RedirectResponse(_local(next), status_code=303)
     resp.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=request.app.state.secure_cookies,
                     max_age=auth.SESSION_HOURS * 3600, path="/")
     resp.delete_cookie(PRE_CSRF)
