@@ -38,19 +38,21 @@ def _reset(url: str) -> None:
     store._ENGINES.pop(url, None)
 
 
+def _fresh_pg(suffix: str) -> str:
+    """An emptied database of this xdist worker's own; skips on a laptop without PostgreSQL, fails in CI."""
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("CI=true but WANGDI_TEST_PG_URL is not set: PostgreSQL tests must run in CI")
+        pytest.skip("PostgreSQL not configured (set WANGDI_TEST_PG_URL)")
+    url = _pg_database(os.environ.get("PYTEST_XDIST_WORKER", "main") + suffix)
+    _reset(url)
+    return url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh, migrated database URL; also set as WANGDI_DATABASE_URL for CLI calls."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.sqlite'}"
-    else:
-        if not PG_URL:
-            if IN_CI:
-                pytest.fail("CI=true but WANGDI_TEST_PG_URL is not set: PostgreSQL tests must run in CI")
-            pytest.skip("PostgreSQL not configured (set WANGDI_TEST_PG_URL)")
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        url = _pg_database(worker)
-        _reset(url)
+    url = f"sqlite:///{tmp_path / 'test.sqlite'}" if request.param == "sqlite" else _fresh_pg("")
     monkeypatch.setenv("WANGDI_DATABASE_URL", url)
     store.init_db(url)
     yield url
@@ -110,15 +112,7 @@ def make_web_db(url: str, xlsx: Path) -> str:
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
 def web_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, yanggu_xlsx: Path) -> Iterator[str]:
     """A module-wide database for web tests (SQLite, and PostgreSQL where configured; always in CI)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.sqlite'}"
-    else:
-        if not PG_URL:
-            if IN_CI:
-                pytest.fail("CI=true but WANGDI_TEST_PG_URL is not set: PostgreSQL tests must run in CI")
-            pytest.skip("PostgreSQL not configured (set WANGDI_TEST_PG_URL)")
-        url = _pg_database(os.environ.get("PYTEST_XDIST_WORKER", "main") + "_web")
-        _reset(url)
+    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.sqlite'}" if request.param == "sqlite" else _fresh_pg("_web")
     yield make_web_db(url, yanggu_xlsx)
     store._ENGINES.pop(url, None)
 

@@ -243,3 +243,34 @@ def test_disabled_user_loses_its_sessions(app: Any) -> None:
     assert web_client(app).post("/api/v1/session", json={"username": "temp", "password": WEB_PASSWORD}).status_code == 401
     audit = web_client(app, "admin").get("/api/v1/audit", params={"limit": 20}).json()
     assert any(r["action"] == "user_disabled" and r["entity_key"] == "temp" for r in audit)
+
+
+@pytest.mark.parametrize("name,data,code", [("census.txt", b"x", "unsupported-format"), ("empty.xlsx", b"", "empty-upload"),
+                                            ("broken.xlsx", b"not a zip", None)])
+def test_bad_uploads_are_refused_with_a_reason(app: Any, name: str, data: bytes, code: str | None) -> None:
+    c = web_client(app, "admin")
+    before = c.get("/api/v1/tables/institution", params={"format": "csv", "region": "371521"}).content
+    r = c.post("/api/v1/imports", files={"file": (name, data)})
+    if code:
+        assert r.status_code == 400 and error_of(r)["code"] == code
+    else:  # an unreadable workbook is a report, not a crash
+        assert r.status_code == 200 and r.json()["valid"] is False and r.json()["report"]["errors"][0]["zh"]
+    assert c.get("/api/v1/tables/institution", params={"format": "csv", "region": "371521"}).content == before
+
+
+def test_viewer_cannot_upload(app: Any, yanggu_xlsx: Path) -> None:
+    r = web_client(app, "viewer").post("/api/v1/imports", files={"file": ("y.xlsx", yanggu_xlsx.read_bytes())})
+    assert r.status_code == 403 and error_of(r)["code"] == "forbidden"
+
+
+@pytest.mark.parametrize("role,scope,password,code", [("boss", "371521", WEB_PASSWORD, "bad-role"),
+                                                      ("viewer", "379999", WEB_PASSWORD, "unknown-division"),
+                                                      ("viewer", "371521", "short", "weak-password")])
+def test_users_add_refuses_bad_input(app: Any, role: str, scope: str, password: str, code: str) -> None:
+    from wangdi.errors import WangdiError
+    from wangdi.web import auth
+
+    with pytest.raises(WangdiError) as e:
+        auth.add_user("newbie", password, role, scope, url=app.state.url)
+    assert e.value.code == code and e.value.zh
+    assert "newbie" not in {u["username"] for u in auth.list_users(app.state.url)}

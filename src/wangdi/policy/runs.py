@@ -98,7 +98,12 @@ def run_results(run_id: str, url: str | None = None) -> pl.DataFrame:
 
 def compare(a: str, b: str, url: str | None = None) -> pl.DataFrame:
     """Per rule and entity, outcomes that differ between run a and run b (and why: observed values)."""
-    ra, rb = run_results(a, url), run_results(b, url)
+    return diff_results(run_results(a, url), run_results(b, url))
+
+
+def diff_results(ra: pl.DataFrame, rb: pl.DataFrame) -> pl.DataFrame:
+    """The verdicts that differ between two runs' results (each with rule_id, entity_code, clause_ref, outcome,
+    observed, message), full outer join on rule and entity."""
     key = ["rule_id", "entity_code"]
     j = ra.select(*key, "clause_ref", pl.col("outcome").alias("outcome_a"), pl.col("observed").alias("observed_a")) \
         .join(rb.select(*key, pl.col("outcome").alias("outcome_b"), pl.col("observed").alias("observed_b"),

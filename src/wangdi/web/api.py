@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from wangdi.web import approvals, auth, downloads, edits, queries, records, service, uploads
-from wangdi.web.deps import COOKIE, CurrentUser, Url, check_region, need, pack_for
+from wangdi.web.deps import COOKIE, CurrentUser, Url, check_region, pack_for
 
 
 class ErrorDetail(BaseModel):
@@ -168,7 +168,7 @@ def approvals_list(user: CurrentUser, url: Url, region: Region = "",
     region = check_region(user, region or user.scope_code or "") if (region or user.scope_code) else ""
     if not region:
         return []
-    return approvals.list_statuses(region, period, url)
+    return approvals.list_statuses(region, period, user, url)
 
 
 @router.post("/approvals/{township}/{period}/{action}", tags=["approval"])
@@ -176,9 +176,7 @@ def approval_action(township: str, period: str, action: str, body: CommentIn, us
                     url: Url) -> dict[str, Any]:
     """submit (township data entry) → approve / return (county approver) → reopen."""
     check_region(user, township)
-    perm = approvals.TRANSITIONS.get(action, (set(), "", "approve"))[2]
-    ok = user.can(perm) and (perm != "approve" or len(user.scope_code) < len(township))
-    return approvals.transition(township, period[:8], action, user.username, ok, body.comment, url)
+    return approvals.transition(township, period[:8], action, user, body.comment, url)
 
 
 @router.get("/tables/{table}", tags=["exchange"], response_class=Response,
@@ -215,7 +213,7 @@ def template(user: CurrentUser) -> Response:
 
 @router.get("/audit", tags=["admin"])
 def audit(user: CurrentUser, url: Url, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
-    need(user, "admin")
+    user.require("admin")
     from wangdi import api as lib
 
     return [{k: str(v) if v is not None else None for k, v in r.items()} for r in lib.audit_log(None, limit, url)]
@@ -223,7 +221,7 @@ def audit(user: CurrentUser, url: Url, limit: Annotated[int, Query(ge=1, le=1000
 
 @router.get("/users", tags=["admin"])
 def users(user: CurrentUser, url: Url) -> list[dict[str, Any]]:
-    need(user, "admin")
+    user.require("admin")
     return [{k: str(v) if k == "created_at" else v for k, v in r.items()} for r in auth.list_users(url)]
 
 

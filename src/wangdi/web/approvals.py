@@ -8,12 +8,14 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import polars as pl
 import sqlalchemy as sa
 
 from wangdi import divisions, settings
 from wangdi.errors import WangdiError
 from wangdi.registry import store
 from wangdi.registry.tables import approval, audit
+from wangdi.web.auth import User
 
 STATUS_ZH = {"open": "未上报", "submitted": "已上报待审核", "approved": "已审核（锁定）", "returned": "已退回",
              "reopened": "已重新开放"}
@@ -54,11 +56,22 @@ def status(township: str, period: str | None, url: str | None = None) -> dict[st
             "updated_at": str(row.updated_at) if row else None, "locked": st == "approved"}
 
 
-def list_statuses(region: str, period: str | None, url: str | None = None) -> list[dict[str, Any]]:
-    """Every township under `region` with its approval status for `period`."""
+def may(user: User, action: str, township: str) -> bool:
+    """Whether `user` may take `action` on a township: the role's permission, and approving is done from above
+    (an approver's scope must be wider than the township)."""
+    perm = TRANSITIONS[action][2]
+    return user.can(perm) and user.in_scope(township) and (perm != "approve" or len(user.scope_code) < len(township))
+
+
+def actions_for(user: User, township: str, current: str) -> list[str]:
+    return [a for a, (froms, _to, _p) in TRANSITIONS.items() if current in froms and may(user, a, township)]
+
+
+def list_statuses(region: str, period: str | None, user: User, url: str | None = None) -> list[dict[str, Any]]:
+    """Every township under `region` with its approval status for `period` and the actions `user` may take."""
     period = period or default_period(url)
     towns = divisions.descendants(region, level=4) if len(region) < 9 else divisions.reference().filter(
-        divisions.reference()["code"] == region)
+        pl.col("code") == region[:9])
     eng = store.init_db(url)
     with eng.connect() as conn:
         rows = {r.division_code: r for r in conn.execute(sa.select(approval).where(
@@ -68,7 +81,8 @@ def list_statuses(region: str, period: str | None, url: str | None = None) -> li
         r = rows.get(code)
         st = r.status if r else "open"
         out.append({"division_code": code, "name": name, "period": period, "status": st, "status_zh": STATUS_ZH[st],
-                    "comment": r.comment if r else None, "updated_by": r.updated_by if r else None})
+                    "comment": r.comment if r else None, "updated_by": r.updated_by if r else None,
+                    "actions": actions_for(user, code, st)})
     return out
 
 
@@ -76,7 +90,7 @@ def locked_townships(conn: sa.Connection) -> set[str]:
     return {r[0] for r in conn.execute(sa.select(approval.c.division_code).where(approval.c.status == "approved"))}
 
 
-def transition(township: str, period: str, action: str, actor: str, role_ok: bool, comment: str = "",
+def transition(township: str, period: str, action: str, user: User, comment: str = "",
                url: str | None = None) -> dict[str, Any]:
     """Move a township's census for `period` through submit → approve / return → reopen (audited)."""
     if action not in TRANSITIONS:
@@ -84,12 +98,12 @@ def transition(township: str, period: str, action: str, actor: str, role_ok: boo
     if len(township) != 9:
         raise WangdiError("not-a-township", "审核以乡镇（9 位区划代码）为单位", "approval is per township (9-digit code)")
     froms, to, _perm = TRANSITIONS[action]
-    if not role_ok:
+    if not may(user, action, township):
         raise WangdiError("forbidden", f"您的角色不能执行“{ACTION_ZH[action]}”", f"your role may not {action}")
     if action == "return" and not comment.strip():
         raise WangdiError("comment-required", "退回时请填写退回原因", "a comment is required when returning")
     eng = store.init_db(url)
-    now = datetime.now().replace(microsecond=0)
+    now, actor = datetime.now().replace(microsecond=0), user.username
     with eng.begin() as conn:
         row = conn.execute(sa.select(approval).where(approval.c.division_code == township,
                                                      approval.c.period == period)).first()

@@ -53,6 +53,12 @@ class User:
     def can(self, permission: str) -> bool:
         return self.role in PERMISSIONS[permission]
 
+    def require(self, permission: str) -> None:
+        """Raise 403 unless the role holds `permission`."""
+        if not self.can(permission):
+            raise WangdiError("forbidden", f"您的角色（{ROLES[self.role]}）没有此权限",
+                              f"role {self.role} lacks {permission}")
+
     def in_scope(self, code: str) -> bool:
         """A division or institution location lies inside the user's subtree."""
         return code.startswith(self.scope_code)

@@ -45,11 +45,16 @@ def optional_user(request: Request) -> auth.User | None:
     return user
 
 
-async def current_user(request: Request) -> auth.User:
-    """The signed-in user; unsafe methods must also carry the session's CSRF token (header or form field)."""
+def signed_in(request: Request) -> auth.User:
+    """The session's user (a sync dependency: its database read runs in the thread pool, not the event loop)."""
     user = optional_user(request)
     if user is None:
         raise WangdiError("not-authenticated", "请先登录", "sign in first")
+    return user
+
+
+async def current_user(request: Request, user: Annotated[auth.User, Depends(signed_in)]) -> auth.User:
+    """The signed-in user; unsafe methods must also carry the session's CSRF token (header or form field)."""
     if request.method in UNSAFE:
         sent = request.headers.get(CSRF_HEADER)
         if sent is None and request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded",
@@ -63,11 +68,6 @@ async def current_user(request: Request) -> auth.User:
 
 CurrentUser = Annotated[auth.User, Depends(current_user)]
 Url = Annotated[str, Depends(db_url)]
-
-
-def need(user: auth.User, permission: str) -> None:
-    if not user.can(permission):
-        raise WangdiError("forbidden", f"您的角色（{auth.ROLES[user.role]}）没有此权限", f"role {user.role} lacks {permission}")
 
 
 def check_region(user: auth.User, code: str) -> str:

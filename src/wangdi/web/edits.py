@@ -31,8 +31,7 @@ def save_record(table: str, key: dict[str, str], values: dict[str, Any], version
     """Add (version None) or change one record. Raises 403/409/422-style WangdiErrors; audited on success."""
     if table not in EDITABLE:
         raise WangdiError("not-editable", f"表 {table} 不能在网页中编辑，请用导入", f"{table} is not editable here")
-    if not user.can("edit"):
-        raise WangdiError("forbidden", "您的角色不能修改数据", "your role may not edit data")
+    user.require("edit")
     spec, t = TABLE_MAP[table], CENSUS[table]
     missing = [k for k in spec.key if spec.field_map[k].required and not str(key.get(k) or "").strip()]
     if missing:

@@ -126,33 +126,32 @@ async def _form_values(request: Request) -> tuple[dict[str, Any], int | None]:
     return values, int(version) if version.isdigit() else None
 
 
-def _save(table: str, key: dict[str, str], inst: str):  # type: ignore[no-untyped-def]
-    async def handler(request: Request, user: CurrentUser, url: Url) -> Response:
-        values, version = await _form_values(request)
-        full_key = {k: (values.pop(k, None) or v) for k, v in key.items()}
-        try:
-            edits.save_record(table, full_key, values, version, user, url)
-        except WangdiError as e:
-            if e.code in ("edit-conflict", "invalid-record", "already-exists", "locked"):
-                return _institution(request, user, inst, None, url, error=e.zh, error_details=e.details)
-            raise
-        return _back(f"/institutions/{inst}", ok=table)
-    return handler
+async def _save(request: Request, user: auth.User, url: str, table: str, key: dict[str, str], inst: str) -> Response:
+    """Save one record from a form; a conflict, invalid value or lock re-shows the institution page with why."""
+    values, version = await _form_values(request)
+    full_key = {k: (values.pop(k, None) or v) for k, v in key.items()}
+    try:
+        edits.save_record(table, full_key, values, version, user, url)
+    except WangdiError as e:
+        if e.code in ("edit-conflict", "invalid-record", "already-exists", "locked"):
+            return _institution(request, user, inst, None, url, error=e.zh, error_details=e.details)
+        raise
+    return _back(f"/institutions/{inst}", ok=table)
 
 
 @router.post("/institutions/{code}")
 async def institution_save(request: Request, code: str, user: CurrentUser, url: Url) -> Response:
-    return await _save("institution", {"code": code}, code)(request, user, url)  # type: ignore[no-any-return]
+    return await _save(request, user, url, "institution", {"code": code}, code)
 
 
 @router.post("/institutions/{code}/equipment")
 async def equipment_save(request: Request, code: str, user: CurrentUser, url: Url) -> Response:
-    return await _save("equipment", {"institution_code": code, "item": ""}, code)(request, user, url)  # type: ignore[no-any-return]
+    return await _save(request, user, url, "equipment", {"institution_code": code, "item": ""}, code)
 
 
 @router.post("/institutions/{code}/staff/{staff_code}")
 async def staff_save(request: Request, code: str, staff_code: str, user: CurrentUser, url: Url) -> Response:
-    return await _save("staff", {"staff_code": staff_code}, code)(request, user, url)  # type: ignore[no-any-return]
+    return await _save(request, user, url, "staff", {"staff_code": staff_code}, code)
 
 
 @router.get("/rules/{pack}/{rule_id}")
@@ -200,8 +199,8 @@ def import_confirm(request: Request, user: CurrentUser, url: Url, token: Annotat
 def approvals_page(request: Request, user: CurrentUser, url: Url, region: str = "", period: str | None = None,
                    ok: str = "") -> Response:
     region = check_region(user, region) if region else user.scope_code
-    rows = approvals.list_statuses(region, period, url) if region else []
-    return render(request, "approvals.html", user=user, rows=rows, region=region, ok=ok,
+    rows = approvals.list_statuses(region, period, user, url) if region else []
+    return render(request, "approvals.html", user=user, rows=rows, region=region, ok=ok, action_zh=approvals.ACTION_ZH,
                   period=period or approvals.default_period(url))
 
 
@@ -209,9 +208,7 @@ def approvals_page(request: Request, user: CurrentUser, url: Url, region: str = 
 def approval_action(township: str, period: str, action: str, user: CurrentUser, url: Url,
                     comment: Annotated[str, Form()] = "", back: Annotated[str, Form()] = "") -> Response:
     check_region(user, township)
-    perm = approvals.TRANSITIONS.get(action, (set(), "", "approve"))[2]
-    ok = user.can(perm) and (perm != "approve" or len(user.scope_code) < len(township))
-    approvals.transition(township, period[:8], action, user.username, ok, comment, url)
+    approvals.transition(township, period[:8], action, user, comment, url)
     return _back("/approvals", region=back or user.scope_code, period=period, ok=f"{township}:{action}")
 
 

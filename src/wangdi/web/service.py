@@ -16,7 +16,7 @@ from wangdi.registry.tables import CENSUS
 from wangdi.registry.tables import run as run_t
 from wangdi.web import places, queries, records
 from wangdi.web.auth import User
-from wangdi.web.deps import check_region, need, pack_for
+from wangdi.web.deps import check_region, pack_for
 
 
 def region_info(user: User, code: str) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def list_runs(user: User, url: str) -> list[dict[str, Any]]:
 
 
 def start_run(user: User, pack_id: str, region: str, as_of: date, url: str) -> dict[str, Any]:
-    need(user, "run")
+    user.require("run")
     check_region(user, region)
     queries.load_pack(pack_id)
     run_id, res = runs.evaluate(pack_id, region, as_of, url)
@@ -76,15 +76,7 @@ def compare(user: User, a: str, b: str, region: str, url: str) -> dict[str, Any]
     """What changed between two runs inside `region` (within scope), with the observed values (why)."""
     region = check_region(user, region) if region else user.scope_code
     ra, rb = runs.get_run(a, url), runs.get_run(b, url)
-    key = ["rule_id", "entity_code"]
-    left = queries._results(url, a, region).select(*key, "region_code", pl.col("outcome").alias("outcome_a"),
-                                                   pl.col("observed").alias("observed_a"))
-    right = queries._results(url, b, region).select(*key, pl.col("region_code").alias("region_b"),
-                                                    pl.col("outcome").alias("outcome_b"),
-                                                    pl.col("observed").alias("observed_b"), "message")
-    j = left.join(right, on=key, how="full", coalesce=True).with_columns(
-        pl.coalesce("region_code", "region_b").alias("region_code")).drop("region_b")
-    changed = j.filter(~pl.col("outcome_a").eq_missing(pl.col("outcome_b"))).sort(key)
+    changed = runs.diff_results(queries._results(url, a, region), queries._results(url, b, region))
     summary = changed.group_by("rule_id", "outcome_a", "outcome_b").len("n").sort("n", descending=True)
     return {"a": {k: str(v) for k, v in ra.items()}, "b": {k: str(v) for k, v in rb.items()}, "region": region,
             "changed": changed.height, "summary": summary.to_dicts(), "rows": changed.head(1000).to_dicts(),

@@ -54,8 +54,7 @@ def _summary(res: Any, token: str, filename: str) -> dict[str, Any]:
 
 def stage(data: bytes, filename: str, user: User, url: str) -> dict[str, Any]:
     """Save and validate an upload (dry run, with the user's scope and approval locks)."""
-    if not user.can("edit"):
-        raise WangdiError("forbidden", "您的角色不能导入数据", "your role may not import data")
+    user.require("edit")
     suffix = Path(filename).suffix.lower()
     if suffix not in SUFFIXES:
         raise WangdiError("unsupported-format", f"请上传 .xlsx 普查工作簿或 .csv 文件，收到 {filename[:60]}",
@@ -76,8 +75,7 @@ def stage(data: bytes, filename: str, user: User, url: str) -> dict[str, Any]:
 
 def confirm(token: str, user: User, url: str) -> dict[str, Any]:
     """Write a staged upload (validated again inside the writing transaction: all or nothing)."""
-    if not user.can("edit"):
-        raise WangdiError("forbidden", "您的角色不能导入数据", "your role may not import data")
+    user.require("edit")
     path = next((p for p in (_path(user, token, s) for s in SUFFIXES) if p.exists()), None)
     if path is None:
         raise WangdiError("upload-not-found", "上传记录不存在或已过期，请重新上传", "unknown upload")
