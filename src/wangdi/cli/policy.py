@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from wangdi import api
-from wangdi.cli import _date, _json, app, console
+from wangdi.cli.core import _date, _json, app, console
 from wangdi.errors import WangdiError
 
 runs = typer.Typer(help="评估批次 (evaluation runs)", no_args_is_help=True)
@@ -163,7 +163,7 @@ def packs_fields(entity: Annotated[str | None, typer.Argument()] = None) -> None
 @app.command("demo-report")
 def demo_report(region: str = "371521", pack: str = "yanggu-2024", as_of: str = "2026-12-31") -> None:
     """演示：网络概况 + 按乡镇的达标情况、最大差距 + 县级目标。"""
-    from wangdi.cli import summary
+    from wangdi.cli.core import summary
 
     summary(region, None, False)
     run_id, res = api.evaluate(pack, region, _required_date(as_of))

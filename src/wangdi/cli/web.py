@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from wangdi.cli import _json, app, console
+from wangdi.cli.core import _json, app, console
 
 users = typer.Typer(help="网页用户 (web users, roles and scopes)", no_args_is_help=True)
 app.add_typer(users, name="users")

@@ -171,9 +171,6 @@ def audit(entity: Annotated[str | None, typer.Option(help="实体代码（前缀
 
 
 def main() -> None:
-    import wangdi.cli_policy
-    import wangdi.cli_web  # noqa: F401 - both register their commands on `app`
-
     try:
         rc = app(standalone_mode=False)
         sys.exit(rc if isinstance(rc, int) else 0)

@@ -1,0 +1,3 @@
+from wangdi.cli import main
+
+main()
