@@ -12,16 +12,15 @@ from rich.table import Table
 from wangdi.cli.core import _date, _json, app, console
 from wangdi.cli.lazy import lazy
 from wangdi.errors import WangdiError
-from wangdi.policy import formatting
-from wangdi.policy.formatting import KIND_ZH, outcome_zh, value_zh
 from wangdi.policy.results import Outcome
 
 if TYPE_CHECKING:
     import polars as pl
 
     from wangdi import api
+    from wangdi.policy import formatting
 else:
-    api, pl = lazy("wangdi.api"), lazy("polars")
+    api, pl, formatting = lazy("wangdi.api"), lazy("polars"), lazy("wangdi.policy.formatting")
 
 runs = typer.Typer(help="评估批次 (evaluation runs)", no_args_is_help=True)
 packs = typer.Typer(help="规则包 (policy packs)", no_args_is_help=True)
@@ -48,7 +47,7 @@ def evaluate(pack: Annotated[str, typer.Option(help="规则包 id")],
     counts = res.group_by("kind", "outcome").len().sort("kind", "outcome")
     console.print(f"评估批次 {run_id}：{res.height} 条结果" + (f"，已写出 {out}" if out else ""))
     for kind, outcome, n in counts.iter_rows():
-        console.print(f"  {KIND_ZH.get(kind, kind)} {outcome_zh(outcome)}：{n}")
+        console.print(f"  {formatting.KIND_ZH.get(kind, kind)} {formatting.outcome_zh(outcome)}：{n}")
 
 
 @app.command()
@@ -68,7 +67,7 @@ def explain(run: Annotated[str, typer.Option(help="评估批次 id")], rule: Ann
     for p in info["parameters"]:
         console.print(f"参数 {p['id']} = {p['value_sql']}（条款 {p['clause']}：{p['text']}；来自 {p['from_pack']}）")
     for row in info["stored"]:
-        console.print(f"结论：{outcome_zh(row['outcome'])} — {row['message']}")
+        console.print(f"结论：{formatting.outcome_zh(row['outcome'])} — {row['message']}")
     if info["data_changed_since_run"]:
         console.print("[yellow]注意：评估之后数据有变动，重新计算的结果为：[/]"
                       + "；".join(str(x["message"]) for x in info["recomputed"]))
@@ -97,9 +96,9 @@ def runs_compare(a: str, b: str, as_json: Annotated[bool, typer.Option("--json")
         return
     console.print(f"{diff.height} 条结论不同：")
     for r in diff.head(200).iter_rows(named=True):
-        console.print(f"  {r['rule_id']} {r['entity_code']}: {outcome_zh(r['outcome_a'])}"
-                      f"（{value_zh(r['observed_a'], r['unit'])}）→ {outcome_zh(r['outcome_b'])}"
-                      f"（{value_zh(r['observed_b'], r['unit'])}）")
+        console.print(f"  {r['rule_id']} {r['entity_code']}: {formatting.outcome_zh(r['outcome_a'])}"
+                      f"（{formatting.value_zh(r['observed_a'], r['unit'])}）→ {formatting.outcome_zh(r['outcome_b'])}"
+                      f"（{formatting.value_zh(r['observed_b'], r['unit'])}）")
 
 
 @packs.command("list")

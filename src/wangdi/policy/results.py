@@ -9,8 +9,10 @@ bound (for a share target: how many members are still needed). Chinese text come
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:  # polars is imported on use: the CLI imports Outcome and must start quickly
+    import polars as pl
 
 
 class Outcome(StrEnum):
@@ -37,18 +39,16 @@ RESULT_SCHEMA: dict[str, str] = {
 }
 RESULT_COLUMNS = list(RESULT_SCHEMA)
 NUMERIC = [c for c, t in RESULT_SCHEMA.items() if t == "DOUBLE"]
-_POLARS = {"VARCHAR": pl.String(), "DOUBLE": pl.Float64(), "DATE": pl.Date(), "INTEGER": pl.Int32(),
-           "VARCHAR[]": pl.List(pl.String())}
 
 
 def polars_schema(columns: list[str] | None = None) -> dict[str, pl.DataType]:
     """The Polars dtypes of the result columns (all, or the named ones; `run_id` is a string)."""
+    import polars as pl
+
+    types = {"VARCHAR": pl.String(), "DOUBLE": pl.Float64(), "DATE": pl.Date(), "INTEGER": pl.Int32(),
+             "VARCHAR[]": pl.List(pl.String())}
     cols = columns or RESULT_COLUMNS
-    return {c: (pl.String() if c == "run_id" else _POLARS[RESULT_SCHEMA[c]]) for c in cols}
-
-
-def empty(columns: list[str] | None = None) -> pl.DataFrame:
-    return pl.DataFrame(schema=polars_schema(columns))
+    return {c: (pl.String() if c == "run_id" else types[RESULT_SCHEMA[c]]) for c in cols}
 
 
 def create_sql(table: str, temp: bool = True) -> str:
