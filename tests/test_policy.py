@@ -179,6 +179,13 @@ def test_explain_names_inputs_parameters_and_clauses(yanggu_db: str) -> None:
     assert info["stored"][0]["outcome"] == "fail" and not info["data_changed_since_run"]
 
 
+def test_explain_binds_the_entity_code_instead_of_pasting_it(yanggu_db: str) -> None:
+    """Issue 13 item 1: `explain` built its SQL with the entity code unquoted; a quote in it read another row."""
+    run_id, _ = runs.evaluate("yanggu-2024", "371521", date(2026, 12, 31), yanggu_db)
+    info = runs.explain(run_id, "clinic_floor_area", "x' OR '1'='1", yanggu_db)
+    assert info["inputs"] == {} and info["stored"] == []
+
+
 def test_runs_compare_shows_what_changed(yanggu_db: str) -> None:
     a, _ = runs.evaluate("yanggu-2024", "371521", date(2025, 12, 31), yanggu_db)
     b, _ = runs.evaluate("yanggu-2024", "371521", date(2026, 12, 31), yanggu_db)

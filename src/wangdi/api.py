@@ -118,9 +118,10 @@ def pack_show(pack_id: str) -> dict[str, Any]:
 
 def pack_lint(path: str) -> dict[str, Any]:
     """Load a pack (folder or id) and compile every expression; raises a PackError naming file, line and rule."""
-    from wangdi.policy import pack
+    from wangdi.policy import lint, pack
 
     p = pack.load(path)
+    lint.dry_run(p)  # every rule also compiles and binds in DuckDB: a pack that lints evaluates
     return {"id": p.id, "rules": len(p.rules), "parameters": len(p.parameters), "ok": True}
 
 
