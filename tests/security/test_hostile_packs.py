@@ -15,6 +15,12 @@ from wangdi import api
 from wangdi.errors import WangdiError
 from wangdi.policy import pack
 
+
+@pytest.fixture(autouse=True)
+def _no_canary() -> None:
+    packs.CANARY.unlink(missing_ok=True)  # each test checks that nothing it ran wrote the file
+
+
 INJECT = "share) UNION SELECT read_text('/etc/passwd')--"
 COPY = f"total' ; COPY (SELECT 1) TO '{packs.CANARY}' --"
 
