@@ -143,7 +143,7 @@ def compile_expr(text: str, fields: list[str], params: Callable[[str], str] | No
             return sqlglot.parse_one(template.format(*args), dialect="duckdb")
         return node
 
-    out.sql = _try_casts(tree.transform(rewrite)).sql(dialect="duckdb")
+    out.sql = _no_overflow(_try_casts(tree.transform(rewrite))).sql(dialect="duckdb")
     return out
 
 
@@ -166,3 +166,13 @@ def _try_casts(tree: exp.Expr) -> exp.Expr:
         if type(node) is exp.Cast:
             node.replace(exp.TryCast(this=node.this, to=node.to))
     return root
+
+
+def _no_overflow(tree: exp.Expr) -> exp.Expr:
+    """Arithmetic in DOUBLE: a product (or a literal beyond 32 bits) never overflows into an error."""
+    for node in list(tree.find_all(exp.Literal)):
+        if not node.is_string and abs(float(node.this)) >= 2**31:
+            node.replace(exp.TryCast(this=node.copy(), to=exp.DataType.build("DOUBLE")))
+    for mul in list(tree.find_all(exp.Mul)):
+        mul.set("this", exp.TryCast(this=mul.this, to=exp.DataType.build("DOUBLE")))
+    return tree

@@ -272,7 +272,7 @@ def _validate_rule(r: Rule, param_names: list[str]) -> None:
         for i, it in enumerate(items):
             check(f"readiness.{dom}[{i}]", it)
     if kind == "target":
-        if r.spec.get("level") not in LEVELS:
+        if not isinstance(r.spec.get("level"), str) or r.spec["level"] not in LEVELS:
             raise PackError("pack-bad-level", f"{r.where}：target 需要 level（{', '.join(LEVELS)}）",
                             f"{r.where}: target needs a level")
         _check_milestones(r, param_names)
