@@ -124,3 +124,12 @@ def test_a_blank_readiness_item_makes_the_index_unknown_not_zero(tmp_path: Path,
         assert r["missing"] == ["integrated" if integrated is None else "has_separate_rooms"] and r["unknown_n"] == 1
         assert "缺少数据" in formatting.describe(r) and r["gap"] is None
         assert ("乡村一体化管理" if integrated is None else "诊室分室设置") in formatting.describe(r)
+
+
+def test_one_list_of_expressions_includes_readiness_items() -> None:
+    """开封 一1「强化急诊、康复、中医、医养结合、安宁疗护、血液透析等服务功能」: the six functions are the rule's inputs,
+    so `wangdi explain` shows them (it listed none for a readiness rule)."""
+    rule = pack.load("kaifeng-2021").rules["central_thc_service_functions"]
+    keys = dict(pack.expressions(rule))
+    items = [v for k, v in keys.items() if k.startswith("readiness.")]
+    assert len(items) == 6 and "has_service('dialysis')" in items and keys["applies"] == "type_code = 'C210'"

@@ -241,6 +241,17 @@ def _check_milestones(r: Rule, param_names: list[str]) -> None:
         raise PackError("pack-bad-milestones", f"{r.where} milestones：同一期限出现两次", f"{r.where}: duplicate milestone date")
 
 
+def expressions(rule: Rule) -> list[tuple[str, str]]:
+    """Every expression of a rule, as (key, text) — the one list the loader, the engine's explain and the
+    baseline read: EXPRESSION_KEYS, then each readiness item (key `readiness.DOMAIN[i]`)."""
+    out = [(k, str(rule.spec[k])) for k in EXPRESSION_KEYS if rule.spec.get(k) is not None]
+    readiness = rule.spec.get("readiness")
+    if isinstance(readiness, dict):
+        out += [(f"readiness.{dom}[{i}]", str(it)) for dom, items in readiness.items() if isinstance(items, list)
+                for i, it in enumerate(items)]
+    return out
+
+
 def _validate_rule(r: Rule, param_names: list[str]) -> None:
     kind = r.kind
     if kind not in KIND_KEYS:
@@ -260,17 +271,13 @@ def _validate_rule(r: Rule, param_names: list[str]) -> None:
         expr.compile_expr(str(text), known, lambda n: "1", f"{r.where} {key}", param_names)
 
     _check_values(r, param_names)
-    for key in EXPRESSION_KEYS:
-        if r.spec.get(key) is not None:
-            check(key, r.spec[key])
     readiness = r.spec.get("readiness")
     if readiness is not None and not (isinstance(readiness, dict) and all(
             isinstance(v, list) and v and all(isinstance(x, str) for x in v) for v in readiness.values())):
         raise PackError("pack-bad-readiness", f"{r.where}：readiness 应为“领域: [表达式, …]”的映射",
                         f"{r.where}: readiness must map domain names to lists of expressions")
-    for dom, items in (readiness or {}).items():
-        for i, it in enumerate(items):
-            check(f"readiness.{dom}[{i}]", it)
+    for key, text in expressions(r):
+        check(key, text)
     if kind == "target":
         if not isinstance(r.spec.get("level"), str) or r.spec["level"] not in LEVELS:
             raise PackError("pack-bad-level", f"{r.where}：target 需要 level（{', '.join(LEVELS)}）",

@@ -18,7 +18,7 @@ from wangdi.errors import WangdiError
 from wangdi.policy import engine, formatting, results
 from wangdi.policy.expr import compile_expr
 from wangdi.policy.fields import Dataset, fields_of
-from wangdi.policy.pack import Pack, load
+from wangdi.policy.pack import Pack, expressions, load
 from wangdi.registry import store
 from wangdi.registry.schema import TABLES
 from wangdi.registry.tables import result as result_t
@@ -137,14 +137,13 @@ def explain(run_id: str, rule_id: str, entity: str, url: str | None = None) -> d
     stored = run_results(run_id, url).filter((pl.col("rule_id") == rule_id) & (pl.col("entity_code") == entity))
     used: set[str] = set()
     inputs: dict[str, Any] = {}
-    for key in ("applies", "observed", "min", "max", "check", "amount", "population", "numerator", "value"):
-        if rule.spec.get(key) is not None:
-            c = compile_expr(str(rule.spec[key]), fields_of(rule.entity),
-                             lambda n: engine.param_sql(pack.parameters[n], as_of), "", sorted(pack.parameters))
-            used |= c.params
-            if rule.kind != "target" and c.fields:
-                cols = ", ".join(f'"{f}"' for f in sorted(c.fields))
-                inputs.update(_row(con, f"SELECT {cols} FROM ent_{rule.entity} WHERE entity_code = ?", entity) or {})
+    for _key, text in expressions(rule):  # the one list of expression keys, readiness items included
+        c = compile_expr(text, fields_of(rule.entity), lambda n: engine.param_sql(pack.parameters[n], as_of), "",
+                         sorted(pack.parameters))
+        used |= c.params
+        if rule.kind != "target" and c.fields:
+            cols = ", ".join(f'"{f}"' for f in sorted(c.fields))
+            inputs.update(_row(con, f"SELECT {cols} FROM ent_{rule.entity} WHERE entity_code = ?", entity) or {})
     if rule.spec.get("items"):
         row = _row(con, f"SELECT equipment_items FROM ent_{rule.entity} WHERE entity_code = ?", entity)
         inputs["equipment_items"] = row["equipment_items"] if row else None
