@@ -1,0 +1,42 @@
+"""001 赣州市 加强乡村卫生健康服务能力建设实施方案: verdicts derived from the clause text, from workbook rows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.clauses.census import Census
+
+PACK = "ganzhou-2019"
+AS_OF = date(2025, 10, 15)
+
+
+def outcome(c: Census, rule: str, entity: str, as_of: date = AS_OF) -> str:
+    v = c.verdict(PACK, as_of, rule, entity)
+    return "not_applicable" if v is None else v.outcome
+
+
+# 四（三）20 「原则上年满60周岁乡村医生均需离岗退出，确因工作需要的实行返聘。」
+# A village doctor who is 59 on the as-of date stays; one who turned 60 that very day must leave; a blank
+# birth date is neither.
+@pytest.mark.parametrize(("person", "expected"), [("VD59", "pass"), ("VD60", "fail"), ("VDNB", "unknown")])
+def test_village_doctor_retirement_at_60(ganzhou: Census, person: str, expected: str) -> None:
+    assert outcome(ganzhou, "village_doctor_retirement", person) == expected
+
+
+# 四（三）25 「乡村医生每年接受免费培训不少于2次，累计培训时间不少于2周」
+# VT2: two trainings of 7 days each (14 days = 2 weeks); VT1: one training of 13 days.
+@pytest.mark.parametrize(("rule", "person", "expected"), [
+    ("vd_training_times", "VT2", "pass"), ("vd_training_times", "VT1", "fail"),
+    ("vd_training_days", "VT2", "pass"), ("vd_training_days", "VT1", "fail")])
+def test_village_doctor_training(ganzhou: Census, rule: str, person: str, expected: str) -> None:
+    assert outcome(ganzhou, rule, person) == expected
+
+
+# 四（二）6 「原则上不超过100张（中心卫生院不超过150张），最低配置床位不低于20张。」
+@pytest.mark.parametrize(("rule", "thc", "expected"), [
+    ("thc_beds_floor", "B20", "pass"), ("thc_beds_floor", "B29", "pass"),
+    ("thc_beds_ceiling", "B100", "pass"), ("thc_beds_ceiling", "C150", "pass")])
+def test_bed_floor_and_cap(ganzhou: Census, rule: str, thc: str, expected: str) -> None:
+    assert outcome(ganzhou, rule, thc) == expected
