@@ -69,6 +69,7 @@ class Census:
     rows: dict[str, list[Row]]
     workdir: Path
     _url: str = ""
+    _error: str = ""
     _cache: dict[tuple[str, date], dict[tuple[str, str], Verdict]] = field(default_factory=dict)
 
     def workbook(self) -> Path:
@@ -78,12 +79,15 @@ class Census:
         return out
 
     def url(self) -> str:
+        if self._error:
+            raise AssertionError(self._error)
         if not self._url:
             url = f"sqlite:///{self.workdir / 'census.sqlite'}"
             store.init_db(url)
             res = exchange.import_census(self.workbook(), url=url, effective=self.census_date, actor="clause-tests")
             if not res.written:
-                raise AssertionError("the census workbook did not import:\n" + res.report.text())
+                self._error = "the census workbook did not import:\n" + res.report.text()
+                raise AssertionError(self._error)
             self._url = url
         return self._url
 

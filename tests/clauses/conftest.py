@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.clauses import ganzhou_census
+from tests.clauses import ganzhou_census, yanggu_census
 from tests.clauses.census import Census
 
 
@@ -20,3 +20,8 @@ def _census(tmp_path_factory: pytest.TempPathFactory, module: object) -> Iterato
 @pytest.fixture(scope="session")
 def ganzhou(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Census]:
     yield from _census(tmp_path_factory, ganzhou_census)
+
+
+@pytest.fixture(scope="session")
+def yanggu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Census]:
+    yield from _census(tmp_path_factory, yanggu_census)

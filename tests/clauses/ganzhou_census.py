@@ -29,7 +29,7 @@ INSTITUTIONS = [
     thc("C150", "201", "中心卫生院", beds=150),  # central, 200 000 people: cap 150
     # 四（二）11 paired assistance
     thc("PA_OK", "107"), thc("PA_SHORT", "108"), thc("PA_THC", "109"), thc("PA_JUNIOR", "110"),
-    thc("PA_BLANK", "111"), thc("PA_NONE", "202"),
+    thc("PA_BLANK", "111"), thc("PA_NONE", "202"), thc("PA_DAYSHORT", "107"),
     {"code": "PA_SRC", "name": "梅林镇卫生院（派出）", "type_code": "乡卫生院", "division_code": T + "100"},
     {"code": "VC1", "name": "五云村卫生室", "type_code": "村卫生室", "division_code": T + "108200",
      "manager_code": "PA_SHORT"},
@@ -58,6 +58,7 @@ DEPLOYMENTS = [
     deployment("D3", "PA_THC", "中级", "2025-03-01", "2026-02-28", src="PA_SRC"),  # from a THC
     deployment("D4", "PA_JUNIOR", "初级", "2025-03-01", "2026-02-28"),     # junior title
     deployment("D5", "PA_BLANK", None, "2025-03-01", "2026-02-28"),        # title left blank
+    deployment("D6", "PA_DAYSHORT", "中级", "2025-03-01", "2026-02-27"),   # one day short of a year
 ]
 
 

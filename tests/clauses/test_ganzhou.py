@@ -40,3 +40,15 @@ def test_village_doctor_training(ganzhou: Census, rule: str, person: str, expect
     ("thc_beds_ceiling", "B100", "pass"), ("thc_beds_ceiling", "C150", "pass")])
 def test_bed_floor_and_cap(ganzhou: Census, rule: str, thc: str, expected: str) -> None:
     assert outcome(ganzhou, rule, thc) == expected
+
+
+# 四（二）11 「根据县级公立医院提出中级职称人员下派人选（中心城区由赣州市人民医院、赣南医学院第一附属医院负责），
+# 择优选派对口帮扶乡镇卫生院，确保每个乡镇卫生院至少有一人对口帮扶，帮扶时间为一年」
+# Only a person from a public hospital, of intermediate title, posted for one year counts. Six months, a
+# sender that is another health centre, a junior title or no deployment at all leave the THC without paired
+# assistance; a blank title on an otherwise qualifying posting leaves it unknown.
+@pytest.mark.parametrize(("thc", "expected"), [
+    ("PA_OK", "pass"), ("PA_SHORT", "fail"), ("PA_THC", "fail"), ("PA_JUNIOR", "fail"),
+    ("PA_BLANK", "unknown"), ("PA_NONE", "fail"), ("PA_DAYSHORT", "fail")])
+def test_paired_assistance_is_a_year_from_a_county_hospital(ganzhou: Census, thc: str, expected: str) -> None:
+    assert outcome(ganzhou, "thc_paired_assistance", thc) == expected
