@@ -52,3 +52,28 @@ def test_bed_floor_and_cap(ganzhou: Census, rule: str, thc: str, expected: str) 
     ("PA_BLANK", "unknown"), ("PA_NONE", "fail"), ("PA_DAYSHORT", "fail")])
 def test_paired_assistance_is_a_year_from_a_county_hospital(ganzhou: Census, thc: str, expected: str) -> None:
     assert outcome(ganzhou, "thc_paired_assistance", thc) == expected
+
+
+# 四（二）6 「配置标准为每千乡村人口0.6张-1.2张（含健康养老床位），原则上不超过100张（中心卫生院不超过150张），
+# 最低配置床位不低于20张。」 Read as a whole: the band 0.6–1.2 per 1,000 rural residents, bounded below by the
+# 20-bed floor and above by the 100 (central 150) cap. The township's population is the one entered for the
+# township where it has no village rows.
+#   50 000 people: band 30–60 → 30 beds meet it, 29 are one short.
+#   10 000 people: 6–12 is raised to the floor → 20 beds meet it, 21 are one over.
+#   200 000 people, general THC: 120–240 is capped at 100 → 100 beds meet it; central THC: 120–150 → 150.
+#   villages of 20 000 + 10 000: band 20 (18 raised to the floor) – 36 → 36 beds meet it.
+#   no population entered: unknown.
+@pytest.mark.parametrize(("thc", "expected", "gap"), [
+    ("B30", "pass", None), ("B29", "fail", 1), ("B20", "pass", None), ("B21", "fail", 1),
+    ("B100", "pass", None), ("C150", "pass", None), ("B36", "pass", None), ("BNP", "unknown", None)])
+def test_bed_band_read_as_a_whole(ganzhou: Census, thc: str, expected: str, gap: float | None) -> None:
+    v = ganzhou.verdict(PACK, AS_OF, "thc_beds_per_1000", thc)
+    assert v is not None and (v.outcome, v.gap) == (expected, gap)
+
+
+# The three bed rules of 四（二）6 never contradict each other: 20 beds in a township of 10 000, and 100 beds in
+# a township of 200 000, satisfy every one of them.
+@pytest.mark.parametrize("thc", ["B20", "B100", "C150"])
+def test_bed_rules_of_one_clause_can_all_be_met(ganzhou: Census, thc: str) -> None:
+    rules = ("thc_beds_floor", "thc_beds_ceiling", "thc_beds_per_1000")
+    assert [outcome(ganzhou, r, thc) for r in rules] == ["pass"] * 3

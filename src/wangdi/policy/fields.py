@@ -115,12 +115,17 @@ def _latest_population(as_of: date) -> str:
         SELECT *, row_number() OVER (PARTITION BY division_code ORDER BY year DESC) rn
         FROM population WHERE year <= {as_of.year}) WHERE rn = 1;
       CREATE OR REPLACE TEMP TABLE pop_division AS
-      WITH v AS (SELECT * FROM pop_latest WHERE length(division_code) = 12)
+      WITH v AS (SELECT * FROM pop_latest WHERE length(division_code) = 12),
+      t AS (SELECT substr(division_code, 1, 9) code, sum(resident) resident, sum(agricultural) agricultural,
+              sum(farming_herding) farming_herding FROM v GROUP BY 1
+            UNION ALL  -- a township entered as a whole is used where it has no village rows
+            SELECT division_code, resident, agricultural, farming_herding FROM pop_latest p
+            WHERE length(division_code) = 9 AND NOT EXISTS (
+              SELECT 1 FROM v WHERE substr(v.division_code, 1, 9) = p.division_code))
       SELECT division_code code, resident, agricultural, farming_herding FROM v
-      UNION ALL SELECT substr(division_code, 1, 9), sum(resident), sum(agricultural), sum(farming_herding)
-        FROM v GROUP BY 1
-      UNION ALL SELECT substr(division_code, 1, 6), sum(resident), sum(agricultural), sum(farming_herding)
-        FROM v GROUP BY 1;
+      UNION ALL SELECT * FROM t
+      UNION ALL SELECT substr(code, 1, 6), sum(resident), sum(agricultural), sum(farming_herding)
+        FROM t GROUP BY 1;
     """
 
 
