@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.clauses import ganzhou_census, yanggu_census
+from tests.clauses import baoding_census, ganzhou_census, ordos_census, yanggu_census
 from tests.clauses.census import Census
 
 
@@ -25,3 +25,13 @@ def ganzhou(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Census]:
 @pytest.fixture(scope="session")
 def yanggu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Census]:
     yield from _census(tmp_path_factory, yanggu_census)
+
+
+@pytest.fixture(scope="session")
+def ordos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Census]:
+    yield from _census(tmp_path_factory, ordos_census)
+
+
+@pytest.fixture(scope="session")
+def baoding(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Census]:
+    yield from _census(tmp_path_factory, baoding_census)

@@ -29,9 +29,21 @@ def test_elderly_friendly_includes_chcs(yanggu: Census, inst: str, as_of: date, 
 
 
 # 三（五）20 「乡镇卫生院至少明确1名经县级及以上培训合格的专兼职信息管理人员。」 — 0 fails, 1 passes, CHCs too.
-@pytest.mark.parametrize(("inst", "expected"), [("CHC_SZL", "fail"), ("CHC_QR", "pass"), ("THC_AL", "pass")])
-def test_info_officer_includes_chcs(yanggu: Census, inst: str, expected: str) -> None:
-    assert outcome(yanggu, "thc_info_officer", inst, MID_2026) == expected
+# No date is given: the plan's end (2026-12-31), as for every dateless target of the three-year plan.
+@pytest.mark.parametrize(("inst", "as_of", "expected"), [
+    ("CHC_SZL", END_2026, "fail"), ("CHC_SZL", MID_2026, "not_yet_due"), ("CHC_QR", MID_2026, "pass"),
+    ("THC_AL", MID_2026, "pass")])
+def test_info_officer_includes_chcs(yanggu: Census, inst: str, as_of: date, expected: str) -> None:
+    assert outcome(yanggu, "thc_info_officer", inst, as_of) == expected
+
+
+# 三（一）3 「支持改扩建业务用房，房屋面积（含厕所）达到100平方米以上」 — 100 m² meets it, 99.5 m² does not; no date
+# is given, so the shortfall is due at the plan's end (2026-12-31) and not yet due before.
+@pytest.mark.parametrize(("clinic", "as_of", "expected"), [
+    ("VC_PUB", MID_2026, "pass"), ("VC_COL", MID_2026, "not_yet_due"), ("VC_COL", END_2026, "fail"),
+    ("VC_PRI", END_2026, "unknown")])
+def test_clinic_floor_area_due_at_plan_end(yanggu: Census, clinic: str, as_of: date, expected: str) -> None:
+    assert outcome(yanggu, "clinic_floor_area", clinic, as_of) == expected
 
 
 # 三（一）4 「村卫生室房屋实行政府（集体）建设、乡镇卫生院管理、乡村医生无偿使用、产权完全公有」:

@@ -21,9 +21,9 @@ INSTITUTIONS = [
      "elderly_friendly": False, "info_officers": 2},
     # 二（三） / 三（一）4 premises: 政府（集体）建设……产权完全公有
     {"code": "VC_PUB", "name": "石佛村卫生室", "type_code": "村卫生室", "division_code": Y + "107201",
-     "manager_code": "THC_LT", "integrated": True, "ownership": "公有"},
+     "manager_code": "THC_LT", "integrated": True, "ownership": "公有", "floor_area_incl_toilet_m2": 100},
     {"code": "VC_COL", "name": "青杨李村卫生室", "type_code": "村卫生室", "division_code": Y + "107202",
-     "manager_code": "THC_LT", "integrated": True, "ownership": "集体"},
+     "manager_code": "THC_LT", "integrated": True, "ownership": "集体", "floor_area_incl_toilet_m2": 99.5},
     {"code": "VC_PRI", "name": "赵庄村卫生室", "type_code": "村卫生室", "division_code": Y + "107203",
      "manager_code": "THC_LT", "integrated": True, "ownership": "私有"},
     {"code": "VC_COL2", "name": "李台村卫生室", "type_code": "村卫生室", "division_code": Y + "107204",
