@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.clauses import baoding_census, ganzhou_census, ordos_census, yanggu_census
+from tests.clauses import baoding_census, ganzhou_census, kaifeng_census, ordos_census, yanggu_census
 from tests.clauses.census import Census
 
 
@@ -35,3 +35,8 @@ def ordos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Census]:
 @pytest.fixture(scope="session")
 def baoding(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Census]:
     yield from _census(tmp_path_factory, baoding_census)
+
+
+@pytest.fixture(scope="session")
+def kaifeng(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Census]:
+    yield from _census(tmp_path_factory, kaifeng_census)
