@@ -40,10 +40,14 @@ def evaluate(pack: Annotated[str, typer.Option(help="规则包 id")],
              region: Annotated[str, typer.Option(help="区划代码")],
              as_of: Annotated[str, typer.Option("--as-of", help="评估截至日期 YYYY-MM-DD")],
              out: Annotated[Path | None, typer.Option(help="结果文件：.jsonl / .parquet / .xlsx / .csv")] = None,
-             no_store: Annotated[bool, typer.Option("--no-store", help="不保存评估批次")] = False) -> None:
+             no_store: Annotated[bool, typer.Option("--no-store", help="不保存评估批次")] = False,
+             what_if: Annotated[bool, typer.Option("--what-if", help="推演：在规则包管辖范围外评估（结果标明推演）")]
+             = False) -> None:
     """按规则包评估一个地区：每条规则对全部机构一次性计算。"""
     with console.status("评估中…"):
-        run_id, res = api.evaluate(pack, region, _required_date(as_of), out, store_run=not no_store)
+        run_id, res = api.evaluate(pack, region, _required_date(as_of), out, store_run=not no_store, what_if=what_if)
+    if what_if and not api.pack_covers(pack, region):
+        console.print("[bold yellow]推演：规则包管辖范围外[/] — 结论仅供推演，不是该地区的正式评估。")
     counts = res.group_by("kind", "outcome").len().sort("kind", "outcome")
     console.print(f"评估批次 {run_id}：{res.height} 条结果" + (f"，已写出 {out}" if out else ""))
     for kind, outcome, n in counts.iter_rows():
