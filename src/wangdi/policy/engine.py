@@ -14,7 +14,7 @@ import polars as pl
 
 from wangdi.errors import WangdiError
 from wangdi.policy import expr
-from wangdi.policy.fields import Dataset, build, fields_of, materialise, use_view
+from wangdi.policy.fields import Dataset, apply_pack_fields, build, fields_of, materialise, use_view
 from wangdi.policy.pack import LEVELS, Pack, Parameter, Rule
 from wangdi.registry.reference import EQUIPMENT_BY_KEY
 
@@ -66,7 +66,8 @@ class Compiler:
         text = rule.spec.get(key)
         if text is None:
             return (default if default is not None else "NULL"), set()
-        c = expr.compile_expr(str(text), fields_of(rule.entity), lambda n: param_sql(self.pack.parameters[n], self.as_of),
+        known = fields_of(rule.entity, self.pack.derived)
+        c = expr.compile_expr(str(text), known, lambda n: param_sql(self.pack.parameters[n], self.as_of),
                               f"{rule.where} {key}", self.names)
         return f"({c.sql})", c.params
 
@@ -254,6 +255,7 @@ def evaluate_into(pack: Pack, data: Dataset, con: duckdb.DuckDBPyConnection, tab
     writes the results into the connected database file rather than memory (national runs)."""
     if not prebuilt:
         build(con, data)
+    apply_pack_fields(con, pack.derived)
     c = Compiler(pack, data.as_of)
     chosen = [r for r in pack.rules.values() if (not rules or r.id in rules) and _applicable(r, data.as_of)]
     uses: dict[str, int] = {}

@@ -129,7 +129,7 @@ def explain(run_id: str, rule_id: str, entity: str, url: str | None = None) -> d
     inputs: dict[str, Any] = {}
     for key in ("applies", "observed", "min", "max", "check", "amount", "population", "numerator", "value"):
         if rule.spec.get(key) is not None:
-            c = compile_expr(str(rule.spec[key]), fields_of(rule.entity),
+            c = compile_expr(str(rule.spec[key]), fields_of(rule.entity, pack.derived),
                              lambda n: engine.param_sql(pack.parameters[n], as_of), "", sorted(pack.parameters))
             used |= c.params
             if rule.kind != "target" and c.fields:
