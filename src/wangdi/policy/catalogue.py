@@ -9,7 +9,7 @@ Nothing about a particular plan lives here: a pack declares its own fields (`der
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from wangdi.registry.reference import PRIMARY_TYPES, THC_TYPES
 from wangdi.registry.schema import POPULATION
@@ -188,7 +188,19 @@ STAFF = (
        "年"),
 )
 
-_POP = ", ".join(f"p.{f.name}" for f in POP_SUMS)
+# people in post at any time of the as-of year (up to the as-of date): what a year's monthly subsidy pays for
+STAFF_YEAR_STAGE = tuple(replace(f, entity="staff_year") for f in STAFF_NOW)
+STAFF_YEAR = (
+    *(replace(f, entity="staff_year") for f in STAFF),
+    _f("months_in_post", "staff_year", "INTEGER", "本年度在岗月数",
+       "calendar months of the as-of year, up to the as-of month, with at least one day in post (start_date ≤ day "
+       "< end_date): joined in October → 3; left on 20 June → 6; left on 1 June (last day 31 May) → 5; blank start "
+       "date → blank", "CASE WHEN s.start_date IS NULL THEN NULL ELSE greatest(0, month(least(coalesce("
+       "CAST(s.end_date - INTERVAL 1 DAY AS DATE), $AS_OF), $AS_OF)) - month(greatest(s.start_date, $YEAR_START)) + 1) "
+       "END", "月"),
+    _f("in_post", "staff_year", "BOOLEAN", "截至统计日在岗", "still in post on the as-of date",
+       "s.end_date IS NULL OR s.end_date > $AS_OF"),
+)
 
 
 def _division_fields(entity: str) -> tuple[Derived, ...]:
@@ -315,6 +327,15 @@ ENTITY_SPECS: tuple[EntitySpec, ...] = (
                where="i.code IS NOT NULL",
                sources_doc="s staff in post; i their institution; tr trainings of the reporting year; ta all "
                            "trainings to the as-of date"),
+    EntitySpec("staff_year", "人员（年度内在岗）", "one row per person in post at any time of the as-of year up to the "
+               "as-of date (subsidies pro-rated by months in post)", "staff_year s", "s.*", "s.staff_code",
+               "i.division_code", table="staff", sources=(
+                   Source("i", "ent_institution", on="i.code = s.institution_code"),
+                   Source("tr", "FROM training, reporting WHERE year(start_date) = training_year "
+                          "AND start_date <= $AS_OF", "staff_code", "tr._key = s.staff_code"),
+                   Source("ta", "FROM training WHERE start_date <= $AS_OF", "staff_code", "ta._key = s.staff_code")),
+               where="i.code IS NOT NULL",
+               sources_doc="s staff in post at some time of the year; i their institution; tr, ta trainings"),
     EntitySpec("village", "村", "one row per village-level division", "divisions v", "", "v.code", "v.code",
                "v.level = 5", sources=(Source("p", "pop_division", on="p.code = v.code"),
                                        Source("agg", _INST_IN, "region_code", "agg._key = v.code")),
@@ -352,5 +373,7 @@ ENTITY_SPECS: tuple[EntitySpec, ...] = (
                "c contract row; i the institution"),
 )
 SPEC_MAP = {e.name: e for e in ENTITY_SPECS}
-CATALOGUE: tuple[Derived, ...] = (*STAFF_NOW, *INSTITUTION, *STAFF, *VILLAGE, *TOWNSHIP, *COUNTY, *DEPLOYMENT, *VISIT,
+STAGES = (*STAFF_NOW, *STAFF_YEAR_STAGE)  # computed in the staff_now / staff_year views the entities start from
+CATALOGUE: tuple[Derived, ...] = (*STAFF_NOW, *INSTITUTION, *STAFF, *STAFF_YEAR_STAGE, *STAFF_YEAR, *VILLAGE, *TOWNSHIP,
+                                  *COUNTY, *DEPLOYMENT, *VISIT,
                                   *RESIDENT_VISIT, *CONTRACT)

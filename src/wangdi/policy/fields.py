@@ -19,7 +19,17 @@ import polars as pl
 
 from wangdi.errors import WangdiError
 from wangdi.policy import expr
-from wangdi.policy.catalogue import CATALOGUE, ENTITY_SPECS, SPEC_MAP, STAFF_NOW, TYPES, Derived, EntitySpec
+from wangdi.policy.catalogue import (
+    CATALOGUE,
+    ENTITY_SPECS,
+    SPEC_MAP,
+    STAFF_NOW,
+    STAFF_YEAR_STAGE,
+    STAGES,
+    TYPES,
+    Derived,
+    EntitySpec,
+)
 from wangdi.registry.schema import POPULATION, TABLE_MAP
 
 ENTITIES = tuple(e.name for e in ENTITY_SPECS)
@@ -109,12 +119,13 @@ def use_view(con: duckdb.DuckDBPyConnection, entity: str) -> None:
 
 
 def _subst(sql: str, as_of: date) -> str:
-    return sql.replace("$AS_OF_MD", str(as_of.month * 100 + as_of.day)).replace("$AS_OF", f"DATE '{as_of.isoformat()}'")
+    return sql.replace("$AS_OF_MD", str(as_of.month * 100 + as_of.day)).replace("$AS_OF", f"DATE '{as_of.isoformat()}'") \
+        .replace("$YEAR_START", f"DATE '{as_of.year}-01-01'")
 
 
 def entity_sql(spec: EntitySpec) -> str:
     """The SELECT building one entity from its declared sources and fields."""
-    fields = [f for f in CATALOGUE if f.entity == spec.name and f not in STAFF_NOW]
+    fields = [f for f in CATALOGUE if f.entity == spec.name and f not in STAGES]
     joins = []
     for s in spec.sources:
         if not s.key:
@@ -143,6 +154,10 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date, region: str = "") -> Non
     now = ", ".join(f.select for f in STAFF_NOW)
     con.execute(_subst(f"""CREATE OR REPLACE TEMP VIEW staff_now AS SELECT s.*, {now} FROM staff s
       WHERE (s.end_date IS NULL OR s.end_date > $AS_OF) AND (s.start_date IS NULL OR s.start_date <= $AS_OF)""", as_of))
+    year = ", ".join(f.select for f in STAFF_YEAR_STAGE)
+    con.execute(_subst(f"""CREATE OR REPLACE TEMP VIEW staff_year AS SELECT s.*, {year} FROM staff s
+      WHERE (s.end_date IS NULL OR s.end_date > $YEAR_START) AND (s.start_date IS NULL OR s.start_date <= $AS_OF)""",
+                       as_of))
     for spec in ENTITY_SPECS:
         sql = _subst(entity_sql(spec), as_of)
         if spec.name == "institution":

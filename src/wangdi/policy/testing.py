@@ -32,7 +32,7 @@ _POLARS: dict[str, pl.DataType] = {"INTEGER": pl.Int64(), "BIGINT": pl.Int64(), 
                                    "BOOLEAN": pl.Boolean(), "VARCHAR": pl.String(), "DATE": pl.Date(),
                                    "VARCHAR[]": pl.List(pl.String())}
 # the division level an entity's rows sit at by default (its region_code length)
-ENTITY_LEVEL = {"institution": 12, "staff": 12, "village": 12, "township": 9, "county": 6, "deployment": 9,
+ENTITY_LEVEL = {"institution": 12, "staff": 12, "staff_year": 12, "village": 12, "township": 9, "county": 6, "deployment": 9,
                 "visit": 9, "resident_visit": 9, "contract": 9}
 
 
