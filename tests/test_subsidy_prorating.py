@@ -48,7 +48,7 @@ def _ordos() -> dict[str, dict[str, Any]]:
 
 def test_monthly_subsidy_is_pro_rated_by_months_in_post() -> None:
     got = _ordos()
-    paid = {k: (v["outcome"], v["gap"], v["在岗月数"]) for k, v in got.items() if v["outcome"] == "payable"}
+    paid = {k: (v["outcome"], v["amount"], v["在岗月数"]) for k, v in got.items() if v["outcome"] == "payable"}
     assert paid["whole_year"] == ("payable", 12000.0, 12)
     assert paid["joined_oct"] == ("payable", 3000.0, 3)  # October, November, December
     assert paid["left_june"] == ("payable", 6000.0, 6)  # January to June
@@ -58,7 +58,7 @@ def test_monthly_subsidy_is_pro_rated_by_months_in_post() -> None:
 
 def test_licensed_physicians_at_the_village_clinic_count_as_village_doctors() -> None:
     got = _ordos()
-    assert got["assistant"]["outcome"] == "payable" and got["assistant"]["gap"] == 12000.0
+    assert got["assistant"]["outcome"] == "payable" and got["assistant"]["amount"] == 12000.0
     assert "thc_doctor" not in got  # 苏木乡镇卫生院医务人员 giving outreach: not in the subsidy
 
 
@@ -75,6 +75,6 @@ def test_remote_allowance_includes_physicians_at_village_clinics() -> None:
     rows = {"institution": [inst("VC", "D600", "360731100200", remote_area=True),
                             inst("THC", "C210", "360731100", remote_area=True)], "staff": staff}
     got = lines("ganzhou-2019", "remote_vd_allowance", rows, "360731")
-    assert (got["vd"]["outcome"], got["vd"]["gap"]) == ("payable", 3600.0)
-    assert (got["dr"]["outcome"], got["dr"]["gap"], got["dr"]["在岗月数"]) == ("payable", 2700.0, 9)  # April–December
+    assert (got["vd"]["outcome"], got["vd"]["amount"]) == ("payable", 3600.0)
+    assert (got["dr"]["outcome"], got["dr"]["amount"], got["dr"]["在岗月数"]) == ("payable", 2700.0, 9)  # April–December
     assert "thc" not in got

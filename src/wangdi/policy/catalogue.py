@@ -159,7 +159,13 @@ INSTITUTION = (
     *(_f(f"county_{f.name}", "institution", "BOOLEAN", f"所在县{f.zh}", f"the institution's county: {f.zh} "
          "(population sheet, county row)", f"cp.{f.name}") for f in POP_FLAGS),
     _n("deployed_in", "institution", "下沉派驻到本机构人数", "people deployed into this institution in the reporting year",
-       "count(*)", "dp"),
+       "count(*) FILTER (year(start_date) = deployment_year)", "dp"),
+    _n("hospital_assistance_in", "institution", "医院对口帮扶人员",
+       "people sent from a hospital (A100/A210/G100) with an intermediate title into this institution for at least one "
+       "year, in post during the reporting year (对口帮扶)", "count(*) FILTER (pa)", "dp"),
+    _n("hospital_assistance_unknown", "institution", "对口帮扶待核实人员",
+       "deployments from a hospital that might count as hospital_assistance_in but whose title or end date is blank",
+       "count(*) FILTER (pa IS NULL)", "dp"),
 )
 
 STAFF = (
@@ -305,14 +311,20 @@ CONTRACT = (
 )
 
 _INST_IN = "FROM ent_institution"
+# deployments started by the as-of date, each with `pa`: paired assistance from a hospital (001 四（二）11)
+_PA = ("SELECT d.*, r.deployment_year, f.type_code IN ('A100', 'A210', 'G100') AND d.title = 'intermediate' "
+       "AND CASE WHEN d.end_date IS NULL AND $AS_OF < d.start_date + INTERVAL 1 YEAR - INTERVAL 1 DAY THEN NULL "
+       "ELSE coalesce(d.end_date, $AS_OF) >= d.start_date + INTERVAL 1 YEAR - INTERVAL 1 DAY END "
+       "AND year(d.start_date) <= r.deployment_year AND year(coalesce(d.end_date, $AS_OF)) >= r.deployment_year pa "
+       "FROM deployment d CROSS JOIN reporting r LEFT JOIN institution f ON f.code = d.from_code "
+       "WHERE d.start_date <= $AS_OF")
 ENTITY_SPECS: tuple[EntitySpec, ...] = (
     EntitySpec("institution", "机构", "one row per institution", "institution i", "i.*", "i.code", "i.division_code",
                table="institution", sources=(
                    Source("st", "FROM staff_now", "institution_code", "st._key = i.code"),
                    Source("eq", "FROM equipment", "institution_code", "eq._key = i.code"),
                    Source("sv", "FROM service", "institution_code", "sv._key = i.code"),
-                   Source("dp", "FROM deployment, reporting WHERE year(start_date) = deployment_year "
-                          "AND start_date <= $AS_OF", "to_code", "dp._key = i.code"),
+                   Source("dp", f"FROM ({_PA})", "to_code", "dp._key = i.code"),
                    Source("p", "pop_division", on="p.code = i.division_code"),
                    Source("cp", "(SELECT * FROM pop_latest WHERE length(division_code) = 6)",
                           on="cp.division_code = substr(i.division_code, 1, 6)")),

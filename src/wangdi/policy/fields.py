@@ -77,10 +77,15 @@ def _latest_population(as_of: date) -> str:
         SELECT *, row_number() OVER (PARTITION BY division_code ORDER BY year DESC) rn
         FROM population WHERE year <= {as_of.year}) WHERE rn = 1;
       CREATE OR REPLACE TEMP TABLE pop_division AS
-      WITH v AS (SELECT * FROM pop_latest WHERE length(division_code) = 12)
+      WITH v AS (SELECT * FROM pop_latest WHERE length(division_code) = 12),
+      t AS (SELECT substr(division_code, 1, 9) code, {agg} FROM v GROUP BY 1
+            UNION ALL  -- a township entered as a whole is used where it has no village rows
+            SELECT division_code, {cols} FROM pop_latest p
+            WHERE length(division_code) = 9 AND NOT EXISTS (
+              SELECT 1 FROM v WHERE substr(v.division_code, 1, 9) = p.division_code))
       SELECT division_code code, {cols} FROM v
-      UNION ALL SELECT substr(division_code, 1, 9), {agg} FROM v GROUP BY 1
-      UNION ALL SELECT substr(division_code, 1, 6), {agg} FROM v GROUP BY 1;
+      UNION ALL SELECT * FROM t
+      UNION ALL SELECT substr(code, 1, 6), {agg} FROM t GROUP BY 1;
     """
 
 

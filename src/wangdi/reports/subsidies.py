@@ -10,10 +10,11 @@ import polars as pl
 
 from wangdi import divisions
 from wangdi.errors import WangdiError
-from wangdi.policy import engine, expr, fields, runs
+from wangdi.policy import engine, expr, fields, formatting, runs
 from wangdi.policy import pack as packs
 from wangdi.policy.catalogue import SPEC_MAP
 from wangdi.policy.pack import Pack, Rule
+from wangdi.policy.results import Outcome
 from wangdi.registry.schema import TABLE_MAP
 
 if TYPE_CHECKING:
@@ -22,10 +23,9 @@ if TYPE_CHECKING:
 STATUS_ZH = {"payable": "应发", "not_payable_duplicate": "不重复享受（未发）", "unknown": "缺少数据（待核实）"}
 
 
-def _amount(lines: pl.DataFrame) -> pl.Expr:
-    """The amount of a payable line (the one place that knows which result column carries it)."""
-    col = "amount" if "amount" in lines.columns else "gap"
-    return pl.when(pl.col("outcome") == "payable").then(pl.col(col)).otherwise(0.0)
+def _amount() -> pl.Expr:
+    """The amount of a payable line (typed result column `amount`)."""
+    return pl.when(pl.col("outcome") == Outcome.PAYABLE).then(pl.col("amount")).otherwise(0.0)
 
 
 def _label(entity: str, name: str, rule_pack: Pack) -> str:
@@ -77,7 +77,7 @@ def payment_list(pack_id: str, region: str, year: int, url: str | None = None) -
 
     con = duckdb.connect()
     run_id, res = runs.evaluate(pack_id, region, as_of, url, data=data, con=con)
-    lines = res.filter(pl.col("kind") == "entitlement")
+    lines = formatting.with_text(res.filter(pl.col("kind") == "entitlement"), p.rules)
     facts = line_facts(con, p, lines, as_of)
     staff = data.tables["staff"].select(pl.col("staff_code").alias("entity_code"), pl.col("name").alias("名称"),
                                         pl.col("institution_code"))
@@ -94,7 +94,7 @@ def payment_list(pack_id: str, region: str, year: int, url: str | None = None) -
     out = lines.join(who, on="entity_code", how="left").join(meta, on="rule_id", how="left") \
         .join(facts, on=["rule_id", "entity_code"], how="left") \
         .with_columns(township=pl.col("region_code").str.slice(0, 9)).join(towns, on="township", how="left") \
-        .with_columns(金额=_amount(lines),
+        .with_columns(金额=_amount(),
                       状态=pl.col("outcome").replace_strict(STATUS_ZH, default=pl.col("outcome")),
                       年度=pl.lit(year)) \
         .select("township", "乡镇（街道）", pl.col("entity_code").alias("代码"), "名称", "所在机构", "补助项目", "年度",
