@@ -16,7 +16,7 @@ import polars as pl
 
 from wangdi.errors import WangdiError
 from wangdi.policy import expr
-from wangdi.policy.fields import Dataset, build, fields_of, materialise, use_view
+from wangdi.policy.fields import Dataset, apply_pack_fields, build, fields_of, materialise, use_view
 from wangdi.policy.pack import LEVELS, Pack, Parameter, Rule
 from wangdi.policy.results import RESULT_COLUMNS, Outcome, create_sql
 
@@ -74,7 +74,8 @@ class Compiler:
         self.fields: set[str] = set()  # fields read by the rule being compiled (blank ones are named in `missing`)
 
     def expression(self, rule: Rule, text: Any, where: str) -> tuple[str, set[str]]:
-        c = expr.compile_expr(str(text), fields_of(rule.entity), lambda n: param_sql(self.pack.parameters[n], self.as_of),
+        known = fields_of(rule.entity, self.pack.derived)
+        c = expr.compile_expr(str(text), known, lambda n: param_sql(self.pack.parameters[n], self.as_of),
                               f"{rule.where} {where}", self.names)
         self.fields |= c.fields
         return f"({c.sql})", c.params
@@ -299,6 +300,7 @@ def evaluate_into(pack: Pack, data: Dataset, con: duckdb.DuckDBPyConnection, tab
     writes the results into the connected database file rather than memory (national runs)."""
     if not prebuilt:
         build(con, data)
+    apply_pack_fields(con, pack.derived)
     lock_down(con)
     c = Compiler(pack, data.as_of)
     chosen = [r for r in pack.rules.values() if (not rules or r.id in rules) and _applicable(r, data.as_of)]

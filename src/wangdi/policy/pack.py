@@ -21,7 +21,8 @@ import yaml
 
 from wangdi.errors import WangdiError
 from wangdi.policy import expr
-from wangdi.policy.fields import ENTITIES, fields_of
+from wangdi.policy.catalogue import Derived
+from wangdi.policy.fields import ENTITIES, fields_of, pack_fields
 from wangdi.registry.reference import EQUIPMENT_BY_KEY
 
 PACKS_DIR = Path(__file__).resolve().parents[1] / "packs"
@@ -36,7 +37,7 @@ KIND_KEYS: dict[str, set[str]] = {
     "entitlement": COMMON | {"entity", "applies", "amount", "period", "no_double", "clauses", "unit"},
 }
 MANIFEST_KEYS = {"id", "title", "issuer", "document_number", "issued", "jurisdiction", "region", "effective_from",
-                 "effective_to", "parents", "source", "status", "notes"}
+                 "effective_to", "parents", "source", "status", "notes", "derived", "planning"}
 PARAM_KEYS = {"id", "clause", "text", "summary", "unit", "reading", "values"}
 VALUE_KEYS = {"value", "from", "to", "jurisdiction", "note"}
 MILESTONE_KEYS = {"by", "min", "max", "note"}
@@ -161,6 +162,7 @@ class Pack:
     tests: list[dict[str, Any]] = field(default_factory=list)
     coverage: list[dict[str, Any]] = field(default_factory=list)
     lineage: list[str] = field(default_factory=list)
+    derived: list[Derived] = field(default_factory=list)  # the pack's own derived fields (pack.yaml `derived:`)
 
     @property
     def title(self) -> str:
@@ -258,7 +260,7 @@ def expressions(rule: Rule) -> list[tuple[str, str]]:
     return out
 
 
-def _validate_rule(r: Rule, param_names: list[str]) -> None:
+def _validate_rule(r: Rule, param_names: list[str], derived: list[Derived]) -> None:
     kind = r.kind
     if kind not in KIND_KEYS:
         raise PackError("pack-bad-kind", f"{r.where}：未知规则类型 '{kind}'（requirement/target/entitlement）",
@@ -271,7 +273,7 @@ def _validate_rule(r: Rule, param_names: list[str]) -> None:
         if not str(getattr(r, key) or "").strip():
             raise PackError("pack-missing-citation", f"{r.where}：缺少 {key}（每条规则都要引用条款原文）",
                             f"{r.where}: every rule needs clause, text and summary")
-    known = fields_of(ent)
+    known = fields_of(ent, derived)
 
     def check(key: str, text: Any) -> None:
         expr.compile_expr(str(text), known, lambda n: "1", f"{r.where} {key}", param_names)
@@ -411,9 +413,11 @@ def load(pack_id: str, _seen: tuple[str, ...] = ()) -> Pack:
     merged_rules: dict[str, Rule] = {}
     merged_params: dict[str, Parameter] = {}
     lineage: list[str] = []
+    derived: list[Derived] = []
     for parent_id in own.manifest.get("parents") or []:
         parent = load(str(parent_id), (*_seen, key))
         lineage += parent.lineage
+        derived += [f for f in parent.derived if f.name not in {d.name for d in derived}]
         for rid, rule in parent.rules.items():
             if rid in merged_rules and rid not in own.rules and merged_rules[rid].pack != rule.pack:
                 raise PackError("pack-conflict", f"规则 {rid} 同时来自 {merged_rules[rid].pack} 和 {rule.pack}，"
@@ -424,11 +428,12 @@ def load(pack_id: str, _seen: tuple[str, ...] = ()) -> Pack:
                 raise PackError("pack-conflict", f"参数 {pid} 同时来自 {merged_params[pid].pack} 和 {param.pack}，"
                                 f"请在 {own.id} 中明确覆盖", f"conflict: parameter {pid} comes from two parents")
             merged_params[pid] = param
+    own.derived = pack_fields(own.manifest.get("derived"), own.id, f"{own.id}/pack.yaml", derived)
     merged_rules.update(own.rules)
     merged_params.update(own.parameters)
     names = sorted(merged_params)
     for rule in merged_rules.values():
-        _validate_rule(rule, names)
+        _validate_rule(rule, names, own.derived)
     own.rules, own.parameters = merged_rules, merged_params
     own.lineage = [*lineage, own.id]
     return own

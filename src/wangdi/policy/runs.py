@@ -173,7 +173,7 @@ def explain(run_id: str, rule_id: str, entity: str, url: str | None = None) -> d
     used: set[str] = set()
     inputs: dict[str, Any] = {}
     for _key, text in expressions(rule):  # the one list of expression keys, readiness items included
-        c = compile_expr(text, fields_of(rule.entity), lambda n: engine.param_sql(pack.parameters[n], as_of), "",
+        c = compile_expr(text, fields_of(rule.entity, pack.derived), lambda n: engine.param_sql(pack.parameters[n], as_of), "",
                          sorted(pack.parameters))
         used |= c.params
         if rule.kind != "target" and c.fields:

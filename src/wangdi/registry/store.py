@@ -83,6 +83,8 @@ def _region_clause(table: Table, t: sa.Table, region: str | None, as_of: date | 
         return t.c.division_code.startswith(region)
     if table.name == "deployment":
         return t.c.to_code.in_(in_region)
+    if table.name == "visit":  # visits at the region's institutions, and its residents' visits wherever seen
+        return sa.or_(t.c.institution_code.in_(in_region), t.c.residence_code.startswith(region))
     if table.name == "training":
         staff = CENSUS["staff"]
         return t.c.staff_code.in_(sa.select(staff.c.staff_code).where(
