@@ -23,3 +23,11 @@ def database_url() -> str:
 def actor() -> str:
     """Who is writing, for the audit log: WANGDI_USER, else the OS user."""
     return os.environ.get("WANGDI_USER") or os.environ.get("USER") or "cli"
+
+
+def busy_timeout_s() -> float:
+    """`WANGDI_BUSY_TIMEOUT_S`: how long a write waits for another writer (an import) before "busy"; default 60."""
+    try:
+        return max(0.0, float(os.environ.get("WANGDI_BUSY_TIMEOUT_S", "60")))
+    except ValueError:
+        return 60.0

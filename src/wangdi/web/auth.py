@@ -90,7 +90,7 @@ def add_user(username: str, password: str, role: str, scope: str, display_name: 
     eng = store.init_db(url)
     row = {"username": username, "password_hash": _hasher.hash(password), "role": role, "scope_code": scope,
            "display_name": display_name or username, "active": True, "created_at": datetime.now().replace(microsecond=0)}
-    with eng.begin() as conn:
+    with store.write_transaction(eng) as conn:
         conn.execute(app_user.delete().where(app_user.c.username == username))
         conn.execute(app_user.insert().values(**row))
         _audit(conn, actor, "user_set", username, {"role": role, "scope_code": scope})
@@ -100,7 +100,7 @@ def add_user(username: str, password: str, role: str, scope: str, display_name: 
 def disable_user(username: str, url: str | None = None, actor: str = "cli") -> None:
     """Deactivate a user and end their sessions at once (the row stays for the audit trail)."""
     eng = store.init_db(url)
-    with eng.begin() as conn:
+    with store.write_transaction(eng) as conn:
         n = conn.execute(app_user.update().where(app_user.c.username == username).values(active=False)).rowcount
         if n != 1:
             raise WangdiError("user-not-found", f"没有用户 {username}；用 wangdi users list 查看", f"no user {username}")
@@ -159,7 +159,7 @@ def login(username: str, password: str, client: str, limiter: RateLimiter,
         raise WangdiError("too-many-attempts", f"登录失败次数过多，请 {WINDOW_S // 60} 分钟后再试",
                           "too many failed logins; try again later")
     eng = store.init_db(url)
-    with eng.begin() as conn:
+    with store.write_transaction(eng) as conn:
         row = conn.execute(sa.select(app_user).where(app_user.c.username == username)).first()
         ok = False
         if row is not None and row.active:
@@ -175,7 +175,7 @@ def login(username: str, password: str, client: str, limiter: RateLimiter,
     limiter.reset(*keys)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     now = datetime.now().replace(microsecond=0)
-    with eng.begin() as conn:
+    with store.write_transaction(eng) as conn:
         conn.execute(web_session.delete().where(web_session.c.expires_at < now))
         conn.execute(web_session.insert().values(token_hash=_digest(token), username=username, csrf=csrf,
                                                  created_at=now, expires_at=now + timedelta(hours=SESSION_HOURS)))
@@ -201,5 +201,5 @@ def session_user(token: str | None, url: str | None = None) -> tuple[User, str] 
 
 def logout(token: str, url: str | None = None) -> None:
     eng = store.init_db(url)
-    with eng.begin() as conn:
+    with store.write_transaction(eng) as conn:
         conn.execute(web_session.delete().where(web_session.c.token_hash == _digest(token)))

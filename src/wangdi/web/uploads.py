@@ -14,7 +14,6 @@ from typing import Any
 from wangdi.errors import WangdiError
 from wangdi.exchange import import_census
 from wangdi.web.auth import User
-from wangdi.web.edits import import_guard
 
 SUFFIXES = (".xlsx", ".csv")
 MAX_BYTES = 200 * 1024 * 1024
@@ -67,7 +66,7 @@ def stage(data: bytes, filename: str, user: User, url: str) -> dict[str, Any]:
     token = secrets.token_urlsafe(12)
     path = _path(user, token, suffix)
     path.write_bytes(data)
-    res = import_census(path, url=url, dry_run=True, actor=user.username, guard=import_guard(user))
+    res = import_census(path, url=url, dry_run=True, actor=user.username, scope=user.scope_code)
     if not res.report.valid:
         path.unlink(missing_ok=True)
     return _summary(res, token if res.report.valid else "", filename)
@@ -79,7 +78,7 @@ def confirm(token: str, user: User, url: str) -> dict[str, Any]:
     path = next((p for p in (_path(user, token, s) for s in SUFFIXES) if p.exists()), None)
     if path is None:
         raise WangdiError("upload-not-found", "上传记录不存在或已过期，请重新上传", "unknown upload")
-    res = import_census(path, url=url, actor=user.username, guard=import_guard(user))
+    res = import_census(path, url=url, actor=user.username, scope=user.scope_code)
     path.unlink(missing_ok=True)
     out = _summary(res, token, path.name)
     if not res.written:
