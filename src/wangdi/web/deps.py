@@ -19,7 +19,9 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 STATUS = {"not-authenticated": 401, "bad-credentials": 401, "forbidden": 403, "out-of-scope": 403, "csrf-failed": 403,
           "too-many-attempts": 429, "edit-conflict": 409, "already-exists": 409, "bad-transition": 409, "locked": 409,
           "invalid-record": 422, "import-invalid": 422, "validation-error": 422, "comment-required": 422,
-          "unknown-division": 404, "not-found": 404, "upload-not-found": 404, "unknown-pack": 404, "no-data": 404}
+          "unknown-division": 404, "not-found": 404, "upload-not-found": 404, "unknown-pack": 404, "no-data": 404,
+          "record-not-found": 404, "database-busy": 503, "import-in-progress": 409, "upload-too-large": 413,
+          "upload-timeout": 413}
 
 
 def status_of(err: WangdiError) -> int:
