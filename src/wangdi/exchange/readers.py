@@ -103,10 +103,17 @@ def _to_incoming(table: Table, sheet: str, header: list[Any], rows: list[list[st
     letters = {name: col_letter(i) for i, name in fields.items()}
     data: dict[str, list[str | None]] = {f.name: [] for f in table.fields}
     row_numbers: list[int] = []
+    width = len(header)
     for n, r in enumerate(rows):
         if all(v is None or str(v).strip() == "" for v in r):
             continue
         row_numbers.append(first_row + n)
+        extra = [i for i in range(len(r)) if (i >= width or (i not in fields and _blank(header[i])))
+                 and not _blank(r[i])]
+        if extra:
+            report.add(ReportError("extra-cells", "该行在没有列标题的列中有值（多出的单元格），请删除或补上列标题",
+                                   "cells beyond the header row's columns", table.name, sheet, first_row + n,
+                                   col_letter(extra[0]), "", str(r[extra[0]])[:100]))
         for f in table.fields:
             data[f.name].append(None)
         for i, name in fields.items():
@@ -114,7 +121,63 @@ def _to_incoming(table: Table, sheet: str, header: list[Any], rows: list[list[st
             data[name][-1] = unescape(value) if escaped else value
     frame = pl.DataFrame(data, schema={f.name: pl.String for f in table.fields}).with_columns(
         pl.Series(ROW, row_numbers, dtype=pl.Int64))
-    return Incoming(table, frame, sheet, letters)
+    absent = tuple(f.name for f in table.fields if f.name not in letters)
+    return Incoming(table, frame, sheet, letters, absent)
+
+
+def _blank(v: Any) -> bool:
+    return v is None or str(v).strip() == ""
+
+
+def _sheet_errors(titles: list[str], report: Report, source: str) -> dict[str, Table]:
+    """The tables the sheets (or files) stand for; unknown and duplicated ones are errors, never skipped."""
+    mapping = sheet_to_table()
+    seen: dict[str, str] = {}
+    out: dict[str, Table] = {}
+    for title in titles:
+        table = mapping.get(title.strip())
+        if table is None:
+            report.add(ReportError("unknown-sheet", f"无法识别的{source}“{title}”：名称应为模板中的表名"
+                                   f"（{'、'.join(t.zh for t in TABLES)}），改过名的请改回；其他内容请另存",
+                                   f"unknown {source} {title!r}", sheet=title))
+        elif table.name in seen:
+            report.add(ReportError("duplicate-sheet", f"“{title}”与“{seen[table.name]}”是同一张表（{table.zh}），"
+                                   "请合并为一个", f"{title!r} and {seen[table.name]!r} are the same table",
+                                   table.name, title))
+        else:
+            seen[table.name] = title
+            out[title] = table
+    return out
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet XML holds a formula element (a quick scan before reading cell by cell)."""
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with z.open(name) as fh:
+                    tail = b""
+                    while chunk := fh.read(1 << 20):
+                        if re.search(rb"<(\w+:)?f[ >/]", tail + chunk):
+                            return True
+                        tail = chunk[-16:]
+    return False
+
+
+def _formula_cells(path: Path, titles: set[str]) -> dict[str, list[str]]:
+    """Cells holding a formula, per sheet (their cached values are what data_only reads)."""
+    import openpyxl
+
+    if not _has_formulas(path):
+        return {}
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    out: dict[str, list[str]] = {}
+    for ws in wb.worksheets:
+        if ws.title in titles:
+            out[ws.title] = [c.coordinate for row in ws.iter_rows() for c in row
+                             if getattr(c, "data_type", "") == "f"]
+    wb.close()
+    return out
 
 
 def read_xlsx(path: Path, report: Report) -> tuple[list[Incoming], dict[str, str]]:
@@ -127,24 +190,30 @@ def read_xlsx(path: Path, report: Report) -> tuple[list[Incoming], dict[str, str
         report.add(ReportError("unreadable-file", "无法打开工作簿：文件已损坏、被加密（设置了密码）或不是 xlsx 格式。"
                                "请去掉密码并另存为 .xlsx 后重试", f"cannot open workbook: {exc}", sheet=path.name))
         return [], {}
-    mapping = sheet_to_table()
     out: list[Incoming] = []
     meta: dict[str, str] = {}
-    ignored: list[str] = []
+    tables = _sheet_errors([ws.title for ws in wb.worksheets if ws.title not in (META_SHEET, "代码表")], report,
+                           "工作表")
+    formulas = _formula_cells(path, set(tables))
+    for title, cells in formulas.items():
+        ws = wb[title]
+        for ref in cells:
+            if ws[ref].value is None:
+                report.add(ReportError("formula-without-value", "单元格是公式但没有计算结果（文件未在 Excel 中保存过），"
+                                       "请在 Excel 中打开并保存，或改填数值", "formula cell without a cached value",
+                                       tables[title].name, title, ws[ref].row, ws[ref].column_letter))
     for ws in wb.worksheets:
         if ws.title == META_SHEET:
             for r in ws.iter_rows(values_only=True):
                 if len(r) >= 2 and isinstance(r[0], str) and r[0].startswith("meta:"):
                     meta[r[0][5:]] = _cell_text(r[1]) or ""
             continue
-        table = mapping.get(ws.title.strip())
+        table = tables.get(ws.title)
         if table is None:
-            if ws.title not in ("代码表",):
-                ignored.append(ws.title)
             continue
         if ws.merged_cells.ranges:
-            cells = ", ".join(str(m) for m in list(ws.merged_cells.ranges)[:5])
-            report.add(ReportError("merged-cells", f"工作表含合并单元格（{cells}），请取消合并后每格填一个值",
+            merged = ", ".join(str(m) for m in list(ws.merged_cells.ranges)[:5])
+            report.add(ReportError("merged-cells", f"工作表含合并单元格（{merged}），请取消合并后每格填一个值",
                                    "sheet has merged cells; unmerge them", table.name, ws.title))
             continue
         values = [[_cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
@@ -153,7 +222,6 @@ def read_xlsx(path: Path, report: Report) -> tuple[list[Incoming], dict[str, str
         inc = _to_incoming(table, ws.title, values[0], values[1:], 2, report)
         if inc is not None:
             out.append(inc)
-    report.stats["ignored_sheets"] = ignored
     return out, meta
 
 
@@ -171,12 +239,11 @@ def read_csv_dir(path: Path, report: Report) -> tuple[list[Incoming], dict[str, 
     import io
 
     files = [path] if path.is_file() else sorted(path.glob("*.csv"))
-    mapping = sheet_to_table()
+    tables = _sheet_errors([f.stem for f in files], report, "文件")
     out: list[Incoming] = []
     for f in files:
-        table = mapping.get(f.stem)
+        table = tables.get(f.stem)
         if table is None:
-            report.stats.setdefault("ignored_files", []).append(f.name)
             continue
         try:
             text = _decode(f.read_bytes())
@@ -196,10 +263,10 @@ def read_csv_dir(path: Path, report: Report) -> tuple[list[Incoming], dict[str, 
 
 def read_parquet_dir(path: Path, report: Report) -> tuple[list[Incoming], dict[str, str]]:
     files = [path] if path.is_file() else sorted(path.glob("*.parquet"))
-    mapping = sheet_to_table()
+    tables = _sheet_errors([f.stem for f in files], report, "文件")
     out: list[Incoming] = []
     for f in files:
-        table = mapping.get(f.stem)
+        table = tables.get(f.stem)
         if table is None:
             continue
         df = pl.read_parquet(f)
@@ -219,7 +286,7 @@ def read_parquet_dir(path: Path, report: Report) -> tuple[list[Incoming], dict[s
                                        f"required column {fl.name} is missing", table.name, f.name, field=fl.name))
         frame = text.select([fl.name for fl in table.fields]).with_columns(
             pl.int_range(2, text.height + 2, dtype=pl.Int64).alias(ROW))
-        out.append(Incoming(table, frame, f.name, {}))
+        out.append(Incoming(table, frame, f.name, {}, tuple(missing)))
     return out, _read_meta(path)
 
 

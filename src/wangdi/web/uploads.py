@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -31,18 +33,37 @@ def upload_dir() -> Path:
 def _sweep() -> None:
     now = time.time()
     for p in upload_dir().iterdir():
-        if p.is_file() and now - p.stat().st_mtime > STALE_S:
-            p.unlink(missing_ok=True)
+        if now - p.stat().st_mtime > STALE_S:
+            _remove(p)
+
+
+def _remove(p: Path) -> None:
+    if p.is_dir():
+        shutil.rmtree(p, ignore_errors=True)
+    else:
+        p.unlink(missing_ok=True)
 
 
 def _owner(user: User) -> str:
     return hashlib.sha256(user.username.encode()).hexdigest()[:10]
 
 
-def _path(user: User, token: str, suffix: str) -> Path:
+def _folder(user: User, token: str) -> Path:
     if not token.replace("-", "").replace("_", "").isalnum() or len(token) > 64:
         raise WangdiError("upload-not-found", "上传记录不存在或已过期，请重新上传", "unknown upload")
-    return upload_dir() / f"{_owner(user)}-{token}{suffix}"
+    return upload_dir() / f"{_owner(user)}-{token}"
+
+
+def _safe_name(filename: str, suffix: str) -> str:
+    """The file name as uploaded, without any folder part or odd characters: a CSV's name says its table."""
+    stem = re.sub(r"[^\w\u4e00-\u9fff-]", "_", Path(filename.replace("\\", "/")).stem)[:60] or "upload"
+    return stem + suffix
+
+
+def _staged(user: User, token: str) -> Path | None:
+    folder = _folder(user, token)
+    files = sorted(folder.glob("*")) if folder.is_dir() else []
+    return files[0] if files else None
 
 
 def _summary(res: Any, token: str, filename: str) -> dict[str, Any]:
@@ -64,22 +85,24 @@ def stage(data: bytes, filename: str, user: User, url: str) -> dict[str, Any]:
         raise WangdiError("upload-too-large", "文件超过 200 MB，请按乡镇拆分或用命令行 wangdi import", "file too large")
     _sweep()
     token = secrets.token_urlsafe(12)
-    path = _path(user, token, suffix)
+    folder = _folder(user, token)
+    folder.mkdir()
+    path = folder / _safe_name(filename, suffix)
     path.write_bytes(data)
     res = import_census(path, url=url, dry_run=True, actor=user.username, scope=user.scope_code)
     if not res.report.valid:
-        path.unlink(missing_ok=True)
+        _remove(folder)
     return _summary(res, token if res.report.valid else "", filename)
 
 
 def confirm(token: str, user: User, url: str) -> dict[str, Any]:
     """Write a staged upload (validated again inside the writing transaction: all or nothing)."""
     user.require("edit")
-    path = next((p for p in (_path(user, token, s) for s in SUFFIXES) if p.exists()), None)
+    path = _staged(user, token)
     if path is None:
         raise WangdiError("upload-not-found", "上传记录不存在或已过期，请重新上传", "unknown upload")
     res = import_census(path, url=url, actor=user.username, scope=user.scope_code)
-    path.unlink(missing_ok=True)
+    _remove(path.parent)
     out = _summary(res, token, path.name)
     if not res.written:
         raise WangdiError("import-invalid", "数据未通过校验，未写入任何数据", "validation failed; nothing written", out)
