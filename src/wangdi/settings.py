@@ -31,3 +31,37 @@ def busy_timeout_s() -> float:
         return max(0.0, float(os.environ.get("WANGDI_BUSY_TIMEOUT_S", "60")))
     except ValueError:
         return 60.0
+
+
+def _number(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def upload_timeout_s() -> float:
+    """`WANGDI_UPLOAD_TIMEOUT_S`: longest a web upload may take to validate (in its own process); default 300."""
+    return _number("WANGDI_UPLOAD_TIMEOUT_S", 300)
+
+
+def upload_memory_mb() -> int:
+    """`WANGDI_UPLOAD_MEMORY_MB`: memory (address space) an upload's worker process may use; default 3072."""
+    return int(_number("WANGDI_UPLOAD_MEMORY_MB", 3072))
+
+
+def max_upload_mb() -> float:
+    """`WANGDI_MAX_UPLOAD_MB`: largest upload body accepted; default 200. Other requests: at most 1 MB."""
+    return _number("WANGDI_MAX_UPLOAD_MB", 200)
+
+
+def max_sheet_rows() -> int:
+    """`WANGDI_MAX_SHEET_ROWS`: a workbook sheet (or CSV file) with more rows is refused before it is read; default
+    500,000 (larger tables go as CSV/Parquet folders through `wangdi import`)."""
+    return int(_number("WANGDI_MAX_SHEET_ROWS", 500_000))
+
+
+def max_sheet_columns() -> int:
+    """`WANGDI_MAX_SHEET_COLUMNS`: a sheet whose cells reach beyond this column is refused unread; default 200."""
+    return int(_number("WANGDI_MAX_SHEET_COLUMNS", 200))

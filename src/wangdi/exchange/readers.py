@@ -150,42 +150,115 @@ def _sheet_errors(titles: list[str], report: Report, source: str) -> dict[str, T
     return out
 
 
-def _has_formulas(path: Path) -> bool:
-    """Whether any worksheet XML holds a formula element (a quick scan before reading cell by cell)."""
+def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part name -> sheet title, from the workbook's own index."""
+    try:
+        book = z.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return {}
+    targets = {m[0]: m[1] for m in re.findall(r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
+    targets.update({m[1]: m[0] for m in re.findall(r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
+    out = {}
+    for name, rid in re.findall(r'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]+)"', book):
+        target = targets.get(rid, "")
+        out[target.lstrip("/") if target.startswith("/") else "xl/" + target] = name
+    return out
+
+
+def _scan_xlsx(path: Path, report: Report) -> dict[str, Any] | None:
+    """Look at every worksheet's XML as a stream before reading a cell: refuse sheets that reach beyond the row
+    or column limit (declared or real) and zip bombs. Returns whether any formula is present and each sheet's
+    merged cells (None: refused)."""
+    from wangdi import settings
+
+    max_rows, max_cols = settings.max_sheet_rows(), settings.max_sheet_columns()
+    row_re, cell_re = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"'), re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)\d')
+    formulas, refused = False, False
+    merged: dict[str, list[str]] = {}
     with zipfile.ZipFile(path) as z:
+        if sum(i.file_size for i in z.infolist()) > 40 * max_rows * max_cols + (1 << 28):
+            report.add(ReportError("file-too-large", "工作簿解压后过大，已拒绝读取；请按乡镇拆分，或改用 CSV 文件夹",
+                                   "workbook expands to too much data", sheet=path.name))
+            return None
+        titles = _sheet_parts(z)
         for name in z.namelist():
-            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                with z.open(name) as fh:
-                    tail = b""
-                    while chunk := fh.read(1 << 20):
-                        if re.search(rb"<(\w+:)?f[ >/]", tail + chunk):
-                            return True
-                        tail = chunk[-16:]
-    return False
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            sheet = titles.get(name, name)
+            top_row, top_col, tail = 0, 0, b""
+            with z.open(name) as fh:
+                while chunk := fh.read(1 << 20):
+                    block = tail + chunk
+                    dim = re.search(rb'<(?:\w+:)?dimension\b[^>]*?ref="[A-Z]*\d*:?([A-Z]+)(\d+)"', block)
+                    for col, row in ([dim.groups()] if dim else []):
+                        top_col, top_row = max(top_col, column_index(col.decode())), max(top_row, int(row))
+                    rows = row_re.findall(block)
+                    top_row = max([top_row, *map(int, rows)])
+                    top_col = max([top_col, *(column_index(c.decode()) for c in set(cell_re.findall(block)))])
+                    formulas = formulas or re.search(rb"<(\w+:)?f[ >/]", block) is not None
+                    merged.setdefault(sheet, []).extend(
+                        m.decode() for m in re.findall(rb'<(?:\w+:)?mergeCell\b[^>]*?ref="([A-Z0-9:]+)"', chunk))
+                    if top_row > max_rows or top_col > max_cols:
+                        break
+                    tail = chunk[-256:]
+            if top_row > max_rows or top_col > max_cols:
+                refused = True
+                report.add(ReportError("sheet-too-large", f"工作表“{sheet}”达到第 {top_row} 行、第 {top_col} 列，超过上限"
+                                       f"（{max_rows} 行、{max_cols} 列），未读取；请删除多余的行列或按乡镇拆分",
+                                       "sheet beyond the row/column limit", sheet=sheet, row=top_row,
+                                       column=col_letter(top_col - 1)))
+    return None if refused else {"formulas": formulas, "merged": merged}
 
 
-def _formula_cells(path: Path, titles: set[str]) -> dict[str, list[str]]:
+def column_index(letters: str) -> int:
+    """'A' -> 1, 'Z' -> 26, 'AA' -> 27."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _formula_cells(path: Path, titles: set[str], present: bool) -> dict[str, list[tuple[int, int]]]:
     """Cells holding a formula, per sheet (their cached values are what data_only reads)."""
     import openpyxl
 
-    if not _has_formulas(path):
+    if not present:
         return {}
     wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[tuple[int, int]]] = {}
     for ws in wb.worksheets:
         if ws.title in titles:
-            out[ws.title] = [c.coordinate for row in ws.iter_rows() for c in row
+            out[ws.title] = [(c.row, c.column) for row in ws.iter_rows() for c in row
                              if getattr(c, "data_type", "") == "f"]
     wb.close()
     return out
 
 
 def read_xlsx(path: Path, report: Report) -> tuple[list[Incoming], dict[str, str]]:
+    """A workbook's sheets; a damaged file (bad compression, a missing or hostile part, impossible dates) is a
+    report naming the file and the part, never a crash."""
+    import zlib
+
+    try:
+        return _read_xlsx(path, report)
+    except (zipfile.BadZipFile, zlib.error, KeyError, OSError, ValueError, EOFError, TypeError, AttributeError,
+            IndexError, OverflowError, SyntaxError) as exc:
+        report.add(ReportError("unreadable-file", f"无法读取工作簿 {path.name}：文件已损坏或含不支持的内容"
+                               f"（{type(exc).__name__}: {str(exc)[:120]}）。请在 Excel 中打开并另存为 .xlsx 后重试",
+                               f"cannot read workbook: {type(exc).__name__}: {str(exc)[:200]}", sheet=path.name))
+        return [], {}
+
+
+def _read_xlsx(path: Path, report: Report) -> tuple[list[Incoming], dict[str, str]]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        wb = openpyxl.load_workbook(path, data_only=True)
+        scan = _scan_xlsx(path, report)
+        if scan is None:
+            return [], {}
+        wb = openpyxl.load_workbook(path, data_only=True, read_only=True)  # streamed: memory per row, not per cell
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         report.add(ReportError("unreadable-file", "无法打开工作簿：文件已损坏、被加密（设置了密码）或不是 xlsx 格式。"
                                "请去掉密码并另存为 .xlsx 后重试", f"cannot open workbook: {exc}", sheet=path.name))
@@ -194,14 +267,7 @@ def read_xlsx(path: Path, report: Report) -> tuple[list[Incoming], dict[str, str
     meta: dict[str, str] = {}
     tables = _sheet_errors([ws.title for ws in wb.worksheets if ws.title not in (META_SHEET, "代码表")], report,
                            "工作表")
-    formulas = _formula_cells(path, set(tables))
-    for title, cells in formulas.items():
-        ws = wb[title]
-        for ref in cells:
-            if ws[ref].value is None:
-                report.add(ReportError("formula-without-value", "单元格是公式但没有计算结果（文件未在 Excel 中保存过），"
-                                       "请在 Excel 中打开并保存，或改填数值", "formula cell without a cached value",
-                                       tables[title].name, title, ws[ref].row, ws[ref].column_letter))
+    formulas = _formula_cells(path, set(tables), bool(scan["formulas"]))
     for ws in wb.worksheets:
         if ws.title == META_SHEET:
             for r in ws.iter_rows(values_only=True):
@@ -211,17 +277,23 @@ def read_xlsx(path: Path, report: Report) -> tuple[list[Incoming], dict[str, str
         table = tables.get(ws.title)
         if table is None:
             continue
-        if ws.merged_cells.ranges:
-            merged = ", ".join(str(m) for m in list(ws.merged_cells.ranges)[:5])
+        if scan["merged"].get(ws.title):
+            merged = ", ".join(scan["merged"][ws.title][:5])
             report.add(ReportError("merged-cells", f"工作表含合并单元格（{merged}），请取消合并后每格填一个值",
                                    "sheet has merged cells; unmerge them", table.name, ws.title))
             continue
         values = [[_cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
+        for row, col in formulas.get(ws.title, []):
+            if row > len(values) or col > len(values[row - 1]) or values[row - 1][col - 1] is None:
+                report.add(ReportError("formula-without-value", "单元格是公式但没有计算结果（文件未在 Excel 中保存过），"
+                                       "请在 Excel 中打开并保存，或改填数值", "formula cell without a cached value",
+                                       table.name, ws.title, row, col_letter(col - 1)))
         if not values:
             continue
         inc = _to_incoming(table, ws.title, values[0], values[1:], 2, report)
         if inc is not None:
             out.append(inc)
+    wb.close()
     return out, meta
 
 
@@ -235,8 +307,6 @@ def _decode(raw: bytes) -> str:
 
 
 def read_csv_dir(path: Path, report: Report) -> tuple[list[Incoming], dict[str, str]]:
-    import csv
-    import io
 
     files = [path] if path.is_file() else sorted(path.glob("*.csv"))
     tables = _sheet_errors([f.stem for f in files], report, "文件")
@@ -251,14 +321,16 @@ def read_csv_dir(path: Path, report: Report) -> tuple[list[Incoming], dict[str, 
             report.add(ReportError("bad-encoding", "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV",
                                    "file is not UTF-8, GBK or GB18030", table.name, f.name))
             continue
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = _csv_rows(text, f.name, table, report)
+        if rows is None:
+            continue
         if not rows:
             continue
         body = [[c if c != "" else None for c in r] for r in rows[1:]]
         inc = _to_incoming(table, f.name, list(rows[0]), body, 2, report, escaped=True)
         if inc is not None:
             out.append(inc)
-    return out, _read_meta(path)
+    return out, _read_meta(path, report)
 
 
 def read_parquet_dir(path: Path, report: Report) -> tuple[list[Incoming], dict[str, str]]:
@@ -269,7 +341,16 @@ def read_parquet_dir(path: Path, report: Report) -> tuple[list[Incoming], dict[s
         table = tables.get(f.stem)
         if table is None:
             continue
-        df = pl.read_parquet(f)
+        try:
+            df = pl.read_parquet(f)
+        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+            report.add(ReportError("unreadable-file", f"无法读取 Parquet 文件 {f.name}：文件已损坏或不是 Parquet",
+                                   f"cannot read parquet: {str(exc)[:200]}", table.name, f.name))
+            continue
+        unknown = [c for c in df.columns if c not in table.field_map]
+        for c in unknown:
+            report.add(ReportError("unknown-column", f"无法识别的列“{c}”，请使用模板中的列名", f"unknown column {c!r}",
+                                   table.name, f.name, 1, "", "", c))
         exprs = []
         for c in df.columns:
             dt = df.schema[c]
@@ -287,14 +368,45 @@ def read_parquet_dir(path: Path, report: Report) -> tuple[list[Incoming], dict[s
         frame = text.select([fl.name for fl in table.fields]).with_columns(
             pl.int_range(2, text.height + 2, dtype=pl.Int64).alias(ROW))
         out.append(Incoming(table, frame, f.name, {}, tuple(missing)))
-    return out, _read_meta(path)
+    return out, _read_meta(path, report)
 
 
-def _read_meta(path: Path) -> dict[str, str]:
+def _csv_rows(text: str, name: str, table: Table, report: Report) -> list[list[str]] | None:
+    """The CSV's rows (any line ends: CRLF, LF or CR alone), or None with the line that cannot be read."""
+    import csv
+    import io
+
+    from wangdi import settings
+
+    reader = csv.reader(io.StringIO(text.replace("\r\n", "\n").replace("\r", "\n")))
+    rows: list[list[str]] = []
+    try:
+        for r in reader:
+            rows.append(r)
+            if len(rows) > settings.max_sheet_rows() + 1:
+                report.add(ReportError("sheet-too-large", f"文件超过 {settings.max_sheet_rows()} 行，未读取；请按乡镇拆分",
+                                       "file beyond the row limit", table.name, name, reader.line_num))
+                return None
+    except csv.Error as exc:
+        report.add(ReportError("bad-csv", f"CSV 格式有误，无法读取（{exc}）", f"malformed CSV: {exc}", table.name, name,
+                               reader.line_num + 1))
+        return None
+    return rows
+
+
+def _read_meta(path: Path, report: Report) -> dict[str, str]:
     meta = (path if path.is_dir() else path.parent) / "meta.json"
-    if meta.exists():
-        return {str(k): str(v) for k, v in json.loads(meta.read_text(encoding="utf-8")).items()}
-    return {}
+    if not meta.exists():
+        return {}
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
+        report.add(ReportError("bad-meta", f"meta.json 无法读取：应为 UTF-8 编码的 JSON 对象（{str(exc)[:80]}）",
+                               f"unreadable meta.json: {exc}", sheet="meta.json"))
+        return {}
+    return {str(k): str(v) for k, v in data.items()}
 
 
 def read_any(path: Path, report: Report) -> tuple[list[Incoming], dict[str, str]]:

@@ -154,7 +154,9 @@ def runs_compare(a: str, b: str, user: CurrentUser, url: Url, region: Region = "
 @router.post("/imports", tags=["exchange"])
 async def import_upload(user: CurrentUser, url: Url, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
     """Validate an uploaded census (nothing is written); returns the report and, if valid, a token to confirm."""
-    return uploads.stage(await file.read(), file.filename or "upload", user, url)
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(uploads.stage, file.file, file.filename or "upload", user, url)
 
 
 @router.post("/imports/{token}/confirm", tags=["exchange"])

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from wangdi.errors import WangdiError
 from wangdi.policy.pack import available
@@ -185,7 +186,7 @@ def import_page(request: Request, user: CurrentUser) -> Response:
 
 @router.post("/import")
 async def import_upload(request: Request, user: CurrentUser, url: Url, file: Annotated[UploadFile, File()]) -> Response:
-    result = uploads.stage(await file.read(), file.filename or "upload", user, url)
+    result = await run_in_threadpool(uploads.stage, file.file, file.filename or "upload", user, url)
     return render(request, "import.html", user=user, result=result)  # the report is the page (API: valid=false)
 
 
