@@ -65,3 +65,9 @@ def max_sheet_rows() -> int:
 def max_sheet_columns() -> int:
     """`WANGDI_MAX_SHEET_COLUMNS`: a sheet whose cells reach beyond this column is refused unread; default 200."""
     return int(_number("WANGDI_MAX_SHEET_COLUMNS", 200))
+
+
+def trusted_proxies() -> set[str]:
+    """`WANGDI_TRUSTED_PROXIES`: comma-separated addresses of reverse proxies whose X-Forwarded-For is believed
+    (for login limits and the audit log). Empty (default): the header is ignored."""
+    return {p.strip() for p in os.environ.get("WANGDI_TRUSTED_PROXIES", "").split(",") if p.strip()}

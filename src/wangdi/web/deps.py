@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from wangdi import settings
 from wangdi.errors import WangdiError
 from wangdi.policy import pack as packs
 from wangdi.web import auth
@@ -32,6 +33,17 @@ def status_of(err: WangdiError) -> int:
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message, "details": details}}
+
+
+def client_address(request: Request) -> str:
+    """The caller's address: the peer, or — only when the peer is a trusted proxy (WANGDI_TRUSTED_PROXIES) —
+    the nearest untrusted address in X-Forwarded-For."""
+    peer = request.client.host if request.client else "?"
+    trusted = settings.trusted_proxies()
+    if peer not in trusted:
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    return next((h for h in reversed(hops) if h not in trusted), peer)[:64]
 
 
 def db_url(request: Request) -> str:
@@ -90,8 +102,8 @@ def pack_for(region: str, requested: str | None = None) -> str:
     """The pack to show for a region: the one asked for, else the plan whose region covers or lies under it."""
     ids = packs.available()
     if requested:
-        if requested not in ids:
-            raise WangdiError("unknown-pack", f"没有规则包 {requested}；可选：{'、'.join(ids)}", f"no pack {requested}")
+        if requested not in ids:  # installed ids only: never a path, and nothing said about what exists
+            raise WangdiError("unknown-pack", f"没有该规则包；可选：{'、'.join(ids)}", "no such installed pack")
         return requested
     regions = {pid: str(load_pack(pid).manifest.get("region") or "") for pid in ids}
     best = [pid for pid, r in regions.items() if r and region.startswith(r)]
