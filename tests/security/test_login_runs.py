@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import WEB_PASSWORD, web_client
+from wangdi.errors import WangdiError
 from wangdi.policy.pack import PACKS_DIR
 from wangdi.web import auth
 
@@ -69,7 +70,7 @@ def test_unknown_users_cost_a_password_check_too(sec_app: Any, monkeypatch: pyte
             return bool(real.verify(h, p))
 
     monkeypatch.setattr(auth, "_hasher", Counting())
-    with pytest.raises(Exception):
+    with pytest.raises(WangdiError):
         auth.login("nobody-here", "whatever-1", "1.2.3.4", auth.RateLimiter(), sec_app.state.url)
     assert len(calls) == 1  # before: answered at once, so timing told which names exist
 
