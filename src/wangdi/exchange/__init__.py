@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from wangdi import settings
+from wangdi.errors import WangdiError
 from wangdi.exchange.readers import read_any
 from wangdi.exchange.writers import write_any, write_xlsx
 from wangdi.registry import locks, store
@@ -99,7 +100,13 @@ def export_census(out: Path, url: str | None = None, region: str | None = None, 
     synthetic = any(bool(df["synthetic"].any()) for df in frames.values() if df.height)
     meta = {"region": region or "", "census_date": census_date.isoformat() if census_date else "",
             "synthetic": "true" if synthetic else "false"}
-    write_any(out, frames, meta, fmt, encoding)
+    from xlsxwriter.exceptions import FileCreateError
+
+    try:
+        write_any(out, frames, meta, fmt, encoding)
+    except (OSError, FileCreateError) as exc:
+        raise WangdiError("cannot-write", f"无法写出到 {out}：文件夹不存在或没有写入权限", f"cannot write {out}: {exc}") \
+            from None
     return {k: v.height for k, v in frames.items()}
 
 

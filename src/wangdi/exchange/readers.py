@@ -181,6 +181,14 @@ def _scan_xlsx(path: Path, report: Report) -> dict[str, Any] | None:
             report.add(ReportError("file-too-large", "工作簿解压后过大，已拒绝读取；请按乡镇拆分，或改用 CSV 文件夹",
                                    "workbook expands to too much data", sheet=path.name))
             return None
+        for name in z.namelist():
+            if name.endswith((".xml", ".rels")):
+                with z.open(name) as fh:
+                    if re.search(rb"<!DOCTYPE|<!ENTITY", fh.read(1 << 16), re.IGNORECASE):
+                        report.add(ReportError("unsafe-xml", f"工作簿的部件 {name} 含 DTD（<!DOCTYPE>/<!ENTITY>），"
+                                               "出于安全原因拒绝读取；请在 Excel 中另存为 .xlsx 后重试",
+                                               f"{name} has a DTD", sheet=f"{path.name}:{name}"))
+                        return None
         titles = _sheet_parts(z)
         for name in z.namelist():
             if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
