@@ -117,10 +117,10 @@ def check_write(conn: sa.Connection, frames: dict[str, pl.DataFrame], incoming: 
                 effective: date, row_col: str = "_row") -> list[ReportError]:
     """Errors for rows outside `scope` or in a township locked for the write's period (now or after)."""
     locked = locked_townships(conn, {period_of(effective)})
+    errors = _id_clashes(conn, frames, incoming, row_col)
     if not scope and not locked:
-        return []
+        return errors
     maps = _maps(conn, frames)
-    errors: list[ReportError] = []
     for inc in incoming:
         name = inc.table.name
         col, _ref = OWNER[name]
@@ -133,6 +133,42 @@ def check_write(conn: sa.Connection, frames: dict[str, pl.DataFrame], incoming: 
             bad = p.filter(cond)
             errors += [ReportError(slug, zh, en, name, inc.sheet, r, inc.letters.get(col, ""), col, v)
                        for r, v in zip(bad["_src_row"].to_list(), bad[col].to_list(), strict=True)]
+    return errors
+
+
+ACTIVITY = ("deployment", "training", "visit")  # records that never move: an id under another owner is a clash
+
+
+def _id_clashes(conn: sa.Connection, frames: dict[str, pl.DataFrame], incoming: list[Any],
+                row_col: str) -> list[ReportError]:
+    """A visit, training or deployment whose id is already used by a record of another institution: two
+    regions' ids collided; refused rather than one record silently replacing the other."""
+    errors: list[ReportError] = []
+    for inc in incoming:
+        name = inc.table.name
+        if name not in ACTIVITY:
+            continue
+        t = CENSUS[name]
+        if conn.execute(sa.select(sa.func.count()).select_from(t).where(t.c.valid_to.is_(None))).scalar() == 0:
+            continue
+        col = OWNER[name][0]
+        key = inc.table.key[0]
+        df = frames[name].select(pl.col(key).cast(pl.String), pl.col(col).cast(pl.String).alias("_owner"),
+                                 inc.frame[row_col].alias("_src_row"))
+        ids = df[key].to_list()
+        stored: dict[str, str] = {}
+        for i in range(0, len(ids), 5000):
+            q = sa.select(t.c[key], t.c[col]).where(t.c.valid_to.is_(None), t.c[key].in_(ids[i:i + 5000]))
+            stored.update({str(k): str(v) for k, v in conn.execute(q)})
+        if not stored:
+            continue
+        old = pl.DataFrame({key: list(stored), "_owner_old": list(stored.values())},
+                           schema={key: pl.String, "_owner_old": pl.String})
+        bad = df.join(old, on=key, how="inner").filter(pl.col("_owner") != pl.col("_owner_old"))
+        errors += [ReportError("id-clash", "该记录编号已被另一机构的记录使用（两个地区的编号重复）；请在编号前加上机构代码",
+                               "record id already used by another institution's record", name, inc.sheet, r,
+                               inc.letters.get(key, ""), key, v)
+                   for r, v in zip(bad["_src_row"].to_list(), bad[key].to_list(), strict=True)]
     return errors
 
 
