@@ -23,16 +23,11 @@ from wangdi.registry.reference import CODE_LISTS
 from wangdi.registry.tables import CENSUS
 from wangdi.registry.tables import result as result_t
 from wangdi.registry.tables import run as run_t
-from wangdi.reports.content import OUTCOME_ZH
-from wangdi.web import places
+from wangdi.reports import labels
+from wangdi.reports.labels import OUTCOME_ZH
+from wangdi.web import charts, places
 
-GROUP_ZH = {"access": "服务可及", "assistance": "帮扶下沉", "beds": "床位", "clinics": "村卫生室", "continuing_care": "接续服务",
-            "contracts": "家庭医生签约", "county_hospitals": "县级医院", "digital": "信息化", "emergency": "急诊急救",
-            "equipment": "设备配置", "funding": "经费保障", "mechanisms": "体制机制", "network": "网络布局",
-            "primary_care": "基层服务", "public_health": "公共卫生", "services": "服务能力", "specialties": "专科建设",
-            "staff": "人员配备", "staffing": "人员队伍", "standards": "建设标准", "talent": "人才培养", "tcm": "中医药",
-            "township_centres": "乡镇卫生院", "training": "培训", "village_doctors": "乡村医生", "subsidies": "补助",
-            "other": "其他"}  # display labels for the rule groups packs use (a pack's unknown group shows its id)
+GROUP_ZH = labels.GROUP_ZH
 TYPE_ZH = CODE_LISTS["institution_type"]
 load_pack = lru_cache(maxsize=16)(packs.load)  # packs ship with the package and do not change while serving
 _RESULT_COLS = ["rule_id", "kind", "entity_code", "region_code", "outcome", "observed", "required", "gap", "gap_unit",
@@ -159,12 +154,13 @@ def _overview(url: str, pack_id: str, region: str, run_id: str, version: str) ->
     labels = {r.id: str(r.spec.get("label", r.summary)) for r in pack.rules.values()}
     counts = dict(res.group_by("outcome").len().iter_rows())
     group_ids = sorted(set(heat["group"].to_list()))
+    heatmap = {"rows": [{"code": c, "name": names.get(c, c)} for c in sorted(set(heat["child"].to_list()))],
+               "groups": [{"id": g, "name": GROUP_ZH.get(g, g)} for g in group_ids],
+               "cells": heat.sort("child", "group").to_dicts()}
     return {
         "counts": {k: int(v) for k, v in counts.items()},
         "targets": targets(url, pack_id, res, region),
-        "heatmap": {"rows": [{"code": c, "name": names.get(c, c)} for c in sorted(set(heat["child"].to_list()))],
-                    "groups": [{"id": g, "name": GROUP_ZH.get(g, g)} for g in group_ids],
-                    "cells": heat.sort("child", "group").to_dicts()},
+        "heatmap": heatmap, "heatmap_option": charts.heatmap_option(heatmap),
         "ranking": [dict(r, name=names.get(r["child"], r["child"])) for r in rank.to_dicts()],
         "rules_failing": [dict(r, label=labels.get(r["rule_id"], r["rule_id"])) for r in by_rule.to_dicts()],
         "biggest_gaps": [dict(r, label=labels.get(r["rule_id"], r["rule_id"]), name=inst_names.get(r["entity_code"], ""))
