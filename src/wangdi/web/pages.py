@@ -14,14 +14,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from wangdi.errors import WangdiError
+from wangdi.policy import runs as runs_mod
 from wangdi.policy.pack import available
 from wangdi.registry.schema import TABLE_MAP, TABLES
-from wangdi.web import approvals, auth, edits, queries, records, service, uploads
+from wangdi.web import approvals, auth, edits, present, queries, records, service, uploads
 from wangdi.web.deps import COOKIE, CurrentUser, Url, check_region, default_region, optional_user, pack_for
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters["tojson_safe"] = lambda v: json.dumps(v, ensure_ascii=False, default=str).replace("<", "\\u003c")
 templates.env.globals["TABLES"] = TABLES
+present.install(templates.env)
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 PRE_CSRF = "wangdi_login_csrf"
 INST_FIELDS = [f for f in TABLE_MAP["institution"].fields if f.name not in ("code", "synthetic")]
@@ -93,11 +95,14 @@ def home(user: CurrentUser, url: Url) -> Response:
 
 
 @router.get("/regions/{code}")
-def region_page(request: Request, code: str, user: CurrentUser, url: Url, pack: str | None = None) -> Response:
+def region_page(request: Request, code: str, user: CurrentUser, url: Url, pack: str | None = None,
+                page: int = 1) -> Response:
     info = service.region_info(user, code)
     data = queries.overview(pack_for(code, pack), code, url)
-    insts = service.search(user, "", code, url, 500)["institutions"] if len(code) >= 9 else []
-    return render(request, "region.html", user=user, info=info, data=data, insts=insts)
+    found = service.search(user, "", code, url, 500)["institutions"] if len(code) >= 9 else []
+    insts, page, pages = present.paged(found, page)
+    return render(request, "region.html", user=user, info=info, data=data, insts=insts, n_insts=len(found),
+                  page=page, pages=pages)
 
 
 @router.get("/institutions/{code}")
@@ -163,7 +168,8 @@ def rule_page(request: Request, pack: str, rule_id: str, user: CurrentUser, url:
 @router.get("/runs")
 def runs_page(request: Request, user: CurrentUser, url: Url, ok: str = "") -> Response:
     return render(request, "runs.html", user=user, runs=service.list_runs(user, url), ok=ok,
-                  today=date.today().isoformat(), default_region=user.scope_code)
+                  today=date.today().isoformat(), default_region=user.scope_code,
+                  default_pack=pack_for(user.scope_code or "37"))
 
 
 @router.post("/runs")
@@ -174,8 +180,11 @@ def run_start(user: CurrentUser, url: Url, pack: Annotated[str, Form()], region:
 
 
 @router.get("/runs/compare")
-def runs_compare(request: Request, a: str, b: str, user: CurrentUser, url: Url, region: str = "") -> Response:
-    return render(request, "compare.html", user=user, d=service.compare(user, a, b, region, url))
+def runs_compare(request: Request, a: str, b: str, user: CurrentUser, url: Url, region: str = "",
+                 page: int = 1) -> Response:
+    d = service.compare(user, a, b, region, url)
+    changed = runs_mod.diff_results(queries._results(url, a, d["region"]), queries._results(url, b, d["region"]))
+    return render(request, "compare.html", user=user, d=d, v=present.compare_view(d, changed, url, page))
 
 
 @router.get("/import")
@@ -216,6 +225,11 @@ def approval_action(township: str, period: str, action: str, user: CurrentUser, 
 def downloads_page(request: Request, user: CurrentUser, region: str = "") -> Response:
     region = check_region(user, region) if region else user.scope_code
     return render(request, "downloads.html", user=user, region=region)
+
+
+@router.get("/help")
+def help_page(request: Request, user: CurrentUser) -> Response:
+    return render(request, "help.html", user=user)
 
 
 @router.get("/search")
