@@ -29,6 +29,15 @@ def yanggu_sqlite(tmp_path: Path, yanggu_xlsx: Path) -> str:
     return url
 
 
+@pytest.fixture(scope="module")
+def yanggu_pdf(tmp_path_factory: pytest.TempPathFactory, yanggu_xlsx: Path) -> tuple[str, Path]:
+    """One database and one PDF report for the PDF tests (a report takes a while on a busy machine)."""
+    tmp = tmp_path_factory.mktemp("pdf")
+    url = f"sqlite:///{tmp / 'r.sqlite'}"
+    assert api.import_census(yanggu_xlsx, url=url).written
+    return url, api.report("yanggu-2024", "371521", AS_OF, "pdf", tmp / "r.pdf", url=url)
+
+
 def test_xlsx_report_matches_the_evaluation(yanggu_sqlite: str, tmp_path: Path) -> None:
     out = api.report("yanggu-2024", "371521", AS_OF, "xlsx", tmp_path / "r.xlsx", url=yanggu_sqlite)
     wb = openpyxl.load_workbook(out)
@@ -87,8 +96,8 @@ def test_report_narrative_states_the_evaluations_numbers(yanggu_sqlite: str, tmp
     assert d.narrative.blanks.height > 0 and d.narrative.quality, "the data-quality section is filled"
 
 
-def test_pdf_report_is_a4_portrait_with_contents_and_page_numbers(yanggu_sqlite: str, tmp_path: Path) -> None:
-    out = api.report("yanggu-2024", "371521", AS_OF, "pdf", tmp_path / "r.pdf", url=yanggu_sqlite)
+def test_pdf_report_is_a4_portrait_with_contents_and_page_numbers(yanggu_pdf: tuple[str, Path]) -> None:
+    yanggu_sqlite, out = yanggu_pdf
     if not shutil.which("pdfinfo"):
         pytest.skip("poppler-utils not installed (make fonts)")
     info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout
@@ -102,7 +111,7 @@ def test_pdf_report_is_a4_portrait_with_contents_and_page_numbers(yanggu_sqlite:
     assert "NotoSerifCJK" in fonts and "NotoSansCJK" in fonts
     assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:] if "Noto" in line), "embedded"
     gaps = text.count("另见附表")
-    annex = tmp_path / "r-附表.xlsx"
+    annex = out.with_name("r-附表.xlsx")
     assert gaps and annex.exists(), "a cut table says so and the rest is in the annex workbook"
     rid = re.search(r"评估批次\s*(R[0-9]+-[0-9a-f]+)", text)
     assert rid, "the report names its run"
@@ -112,9 +121,9 @@ def test_pdf_report_is_a4_portrait_with_contents_and_page_numbers(yanggu_sqlite:
     assert f"本表共 {n_gaps:,} 行" in text
 
 
-def test_pdf_report_has_chinese_text_and_renders(yanggu_sqlite: str, tmp_path: Path) -> None:
-    out = api.report("yanggu-2024", "371521", AS_OF, "pdf", tmp_path / "r.pdf", url=yanggu_sqlite)
-    text = "".join(page.extract_text() for page in PdfReader(str(out)).pages)
+def test_pdf_report_has_chinese_text_and_renders(yanggu_pdf: tuple[str, Path]) -> None:
+    out = yanggu_pdf[1]
+    text = "".join(page.extract_text() for page in PdfReader(str(out)).pages).replace("\n", "").replace(" ", "")
     towns = [c["name"] for c in api.region_show("371521")["children"]]
     pack = __import__("wangdi.policy.pack", fromlist=["load"]).load("yanggu-2024")
     labels = {str(r.spec.get("label")) for r in pack.rules.values() if r.kind == "target"}

@@ -50,6 +50,11 @@ class ReportData:
     number: str = ""
 
 
+def _cjk(text: Any) -> bool:
+    """Only Chinese text reaches the document (an English summary stays out until the pack carries a Chinese one)."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in str(text or ""))
+
+
 def _percent(text: Any) -> float | None:
     if text is None:
         return None
@@ -108,8 +113,10 @@ def build(pack_id: str, region: str, as_of: date, url: str | None = None) -> Rep
             pl.col("gap").filter(pl.col("outcome") == "payable").sum().alias("应发金额（元）"),
             (pl.col("outcome") == "payable").sum().alias("应发笔数"),
         ).with_columns(乡镇=pl.col("township").replace_strict(names, default=pl.col("township"))).sort("township")
-    rules = pl.DataFrame([{"规则": labels[r.id], "类型": kind_zh(r.kind), "条款": r.clause, "条款原文": r.text, "摘要": r.summary,
-                           "解读": str(r.spec.get("reading", ""))} for r in pack.rules.values()])
+    rules = pl.DataFrame([{"规则": labels[r.id], "类型": kind_zh(r.kind), "条款": r.clause, "条款原文": r.text,
+                           "摘要": r.summary if _cjk(r.summary) else "",
+                           "解读": str(r.spec.get("reading", "")) if _cjk(r.spec.get("reading")) else ""}
+                          for r in pack.rules.values()])
     quality = res.group_by("rule_id").agg((pl.col("outcome") == "unknown").sum().alias("缺数据"),
                                           pl.len().alias("结论数")).filter(pl.col("缺数据") > 0).sort("rule_id") \
         .select(pl.col("rule_id").replace_strict(labels, default="其他规定").alias("规则"), "缺数据", "结论数")

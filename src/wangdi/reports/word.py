@@ -16,6 +16,7 @@ def _field(paragraph: Any, instr: str) -> None:
     from docx.oxml.ns import qn
 
     run = paragraph.add_run()
+    instr = f" {instr} "
     for kind, text in (("begin", None), (None, instr), ("separate", None), (None, "1"), ("end", None)):
         if kind:
             el = OxmlElement("w:fldChar")
