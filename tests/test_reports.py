@@ -94,6 +94,7 @@ def test_report_narrative_states_the_evaluations_numbers(yanggu_sqlite: str, tmp
                           & pl.col("outcome").is_in(["fail", "not_yet_due"])).height
     assert f"未达标或尚未达到 {n_yanlou:,} 条" in yanlou
     assert d.narrative.blanks.height > 0 and d.narrative.quality, "the data-quality section is filled"
+    assert d.history.is_empty() or d.history["value"].max() <= 1, "the history chart plots shares only (one measure)"
 
 
 def test_pdf_report_is_a4_portrait_with_contents_and_page_numbers(yanggu_pdf: tuple[str, Path]) -> None:

@@ -69,7 +69,7 @@ def _history(pack_id: str, region: str, url: str | None) -> pl.DataFrame:
     q = sa.select(run_t.c.run_id, run_t.c.as_of, run_t.c.started_at, result_t.c.rule_id, result_t.c.entity_code,
                   result_t.c.observed).join(result_t, result_t.c.run_id == run_t.c.run_id).where(
         run_t.c.pack == pack_id, run_t.c.region_code == region, result_t.c.kind == "target",
-        result_t.c.entity_code == region, result_t.c.observed.endswith("%"))
+        result_t.c.entity_code == region, result_t.c.observed.endswith("%", autoescape=True))  # shares only: one measure
     with eng.connect() as conn:
         rows = conn.execute(q).all()
     df = pl.DataFrame([tuple(r) for r in rows], schema=["run_id", "as_of", "started_at", "rule_id", "entity_code",
