@@ -224,7 +224,7 @@ def approval_action(township: str, period: str, action: str, user: CurrentUser, 
 @router.get("/downloads")
 def downloads_page(request: Request, user: CurrentUser, region: str = "") -> Response:
     region = check_region(user, region) if region else user.scope_code
-    return render(request, "downloads.html", user=user, region=region)
+    return render(request, "downloads.html", user=user, region=region, today=date.today().isoformat())
 
 
 @router.get("/help")

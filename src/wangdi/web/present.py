@@ -33,6 +33,12 @@ def pack_choices() -> list[dict[str, str]]:
     return out
 
 
+def pack_default(region: str) -> str:
+    from wangdi.web.deps import pack_for
+
+    return pack_for(region or "")
+
+
 def rule_label(rule_id: str | None, pack_id: str) -> str:
     if not rule_id:
         return "—"
@@ -117,3 +123,4 @@ def install(env: Any) -> None:
                         "pager_query": pager_query})
     env.globals["TABLE_ZH"] = labels.TABLE_ZH
     env.globals["pack_choices"] = pack_choices
+    env.globals["pack_default"] = pack_default
