@@ -71,3 +71,29 @@ def test_rule_trend_counts_with_failures_in_red(app: Any) -> None:
     colours = {s["name"]: s["itemStyle"]["color"] for s in opt["series"]}
     assert colours.get("未达标") == "#d73027"
     assert all(c != "#d73027" for name, c in colours.items() if name in ("达标", "已达成"))
+
+
+def test_overview_run_picker_shows_the_chosen_run(app: Any, web_db: str) -> None:
+    from datetime import date
+
+    from wangdi import api
+
+    run_id, _ = api.evaluate("yanggu-2024", "371521", date(2026, 6, 30), url=web_db)
+    c = web_client(app, "analyst")
+    newest = page_data(c.get("/regions/371521").text)
+    assert {r["as_of"] for r in newest["runs"]} >= {"2026-06-30", "2026-12-31"}
+    chosen = page_data(c.get(f"/regions/371521?run={run_id}").text)
+    assert chosen["run"]["run_id"] == run_id and chosen["run"]["as_of"] == "2026-06-30"
+    other = next(r["run_id"] for r in newest["runs"] if r["as_of"] == "2026-12-31")
+    assert page_data(c.get(f"/regions/371521?run={other}").text)["run"]["as_of"] == "2026-12-31"
+    r = c.get("/regions/371521?run=R-nonexistent")
+    assert r.status_code == 404 and "评估批次" in r.text
+
+
+def test_print_stylesheet_hides_navigation_and_keeps_charts_whole() -> None:
+    from pathlib import Path
+
+    css = (Path(__file__).parent.parent / "src/wangdi/web/static/app.css").read_text(encoding="utf-8")
+    media = css[css.index("@media print"):]
+    assert "header.top" in media and "display: none" in media and "size: A4" in media
+    assert ".chart" in media and "break-inside: avoid" in media

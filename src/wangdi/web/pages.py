@@ -96,9 +96,9 @@ def home(user: CurrentUser, url: Url) -> Response:
 
 @router.get("/regions/{code}")
 def region_page(request: Request, code: str, user: CurrentUser, url: Url, pack: str | None = None,
-                page: int = 1) -> Response:
+                page: int = 1, run: str = "") -> Response:
     info = service.region_info(user, code)
-    data = queries.overview(pack_for(code, pack), code, url)
+    data = queries.overview(pack_for(code, pack), code, url, run[:40] or None)
     found = service.search(user, "", code, url, 500)["institutions"] if len(code) >= 9 else []
     insts, page, pages = present.paged(found, page)
     return render(request, "region.html", user=user, info=info, data=data, insts=insts, n_insts=len(found),

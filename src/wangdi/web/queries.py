@@ -194,12 +194,31 @@ def registry_summary(url: str, region: str, version: str) -> dict[str, Any]:
             "beds": int(beds or 0), "staff": int(n_staff or 0), "synthetic": bool(synthetic)}
 
 
-def overview(pack_id: str, region: str, url: str | None = None) -> dict[str, Any]:
-    """The overview of one region under one pack: division, registry, latest run, targets, heat map, gaps."""
+def runs_covering(pack_id: str, region: str, url: str | None = None) -> list[dict[str, Any]]:
+    """The stored (non-scenario) runs of `pack_id` whose region covers `region`, newest first (the run picker)."""
+    eng = store.init_db(url)
+    prefixes = [region[:n] for n in (2, 4, 6, 9, 12) if n <= len(region)]
+    with eng.connect() as conn:
+        rows = conn.execute(sa.select(run_t.c.run_id, run_t.c.as_of, run_t.c.started_at, run_t.c.region_code).where(
+            run_t.c.pack == pack_id, run_t.c.region_code.in_(prefixes), run_t.c.scenario.is_(None))
+            .order_by(run_t.c.started_at.desc(), run_t.c.run_id.desc()).limit(100)).all()
+    return [{k: str(v) for k, v in r._mapping.items()} for r in rows]
+
+
+def overview(pack_id: str, region: str, url: str | None = None, run_id: str | None = None) -> dict[str, Any]:
+    """The overview of one region under one pack: division, registry, the chosen (default: latest) run, targets,
+    heat map, gaps. A chosen run must be of this pack and cover the region."""
     url = url or settings.database_url()
     d = places.division(region) if region else {"code": "", "name": "全部", "level": 0}
     load_pack(pack_id)
-    run = latest_run(pack_id, region, url)
+    choices = runs_covering(pack_id, region, url)
+    if run_id:
+        if run_id not in {c["run_id"] for c in choices}:
+            raise WangdiError("run-not-found", f"没有覆盖本地区的评估批次 {run_id}（规则包 {pack_id}）",
+                              f"no run {run_id} of {pack_id} covers {region}")
+        run = next(dict(r._mapping) for r in [_run_row(run_id, url)])
+    else:
+        run = latest_run(pack_id, region, url)
     eng = store.init_db(url)
     with eng.connect() as conn:
         version = store.data_version(conn)
@@ -208,10 +227,15 @@ def overview(pack_id: str, region: str, url: str | None = None) -> dict[str, Any
                    "path": places.path_name(region),
                    "children": [{"code": c["code"], "name": c["name"]} for c in places.children(region)]},
         "pack": pack_id, "registry": registry_summary(url, region, version),
-        "run": {k: str(v) for k, v in run.items()} if run else None}
+        "run": {k: str(v) for k, v in run.items()} if run else None, "runs": choices}
     if run:
         out.update(_overview(url, pack_id, region, run["run_id"], version))
     return out
+
+
+def _run_row(run_id: str, url: str) -> Any:
+    with store.init_db(url).connect() as conn:
+        return conn.execute(sa.select(run_t).where(run_t.c.run_id == run_id)).first()
 
 
 def run_for(pack_id: str, region: str, url: str | None) -> dict[str, Any]:

@@ -2,7 +2,11 @@
 (function () {
   "use strict";
   document.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
-    el.addEventListener("change", function () { el.form.submit(); });
+    el.addEventListener("change", function () {
+      var run = document.getElementById("run-select");  // another plan has other runs: show its newest
+      if (el.id === "pack-select" && run) { run.disabled = true; }
+      el.form.submit();
+    });
   });
   var holder = document.getElementById("page-data");
   if (!holder || !window.echarts) { return; }
@@ -10,7 +14,10 @@
   var charts = [];
   var DAY = 86400000;
   function chart(el, option) { var c = window.echarts.init(el); c.setOption(option); charts.push(c); return c; }
-  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+  function resizeAll() { charts.forEach(function (c) { c.resize(); }); }
+  window.addEventListener("resize", resizeAll);
+  window.addEventListener("beforeprint", resizeAll);  // charts fit the printed page
+  window.addEventListener("afterprint", resizeAll);
 
   (data.targets || []).forEach(function (t, i) {
     var el = document.querySelector('.target-chart[data-index="' + i + '"]');
