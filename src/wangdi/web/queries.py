@@ -216,7 +216,7 @@ def overview(pack_id: str, region: str, url: str | None = None, run_id: str | No
         if run_id not in {c["run_id"] for c in choices}:
             raise WangdiError("run-not-found", f"没有覆盖本地区的评估批次 {run_id}（规则包 {pack_id}）",
                               f"no run {run_id} of {pack_id} covers {region}")
-        run = next(dict(r._mapping) for r in [_run_row(run_id, url)])
+        run: dict[str, Any] | None = dict(_run_row(run_id, url)._mapping)
     else:
         run = latest_run(pack_id, region, url)
     eng = store.init_db(url)
