@@ -6,16 +6,16 @@ Outcomes, rule kinds and groups, statuses and solver states; field names come fr
 
 from __future__ import annotations
 
+from wangdi.policy import formatting
 from wangdi.registry.schema import TABLES
 
-OUTCOME_ZH = {"pass": "达标", "fail": "未达标", "not_applicable": "不适用", "unknown": "缺数据", "met": "已达成",
-              "not_met": "未达成", "not_yet_due": "未到期", "payable": "应发", "not_payable_duplicate": "不重复享受"}
+OUTCOME_ZH: dict[str, str] = {str(k): v for k, v in formatting.OUTCOME_ZH.items()}  # the engine's one formatter
 # 红 for 未达标 / 未达成 everywhere (web charts, report charts, badges); green for 达标; amber for blanks / not due
 OUTCOME_COLOUR = {"pass": "#1a9850", "met": "#1a9850", "payable": "#1a9850", "fail": "#d73027", "not_met": "#d73027",
                   "unknown": "#f0a30a", "not_yet_due": "#9aa5b1", "not_applicable": "#c8ced6",
                   "not_payable_duplicate": "#9aa5b1"}
 RATE_COLOURS = ["#d73027", "#fee08b", "#1a9850"]  # pass rate 0 % → 100 %: red, yellow, green
-KIND_ZH = {"requirement": "机构规定", "target": "地区目标", "entitlement": "补助", "indicator": "报送指标"}
+KIND_ZH = {**formatting.KIND_ZH, "indicator": "报送指标"}
 GROUP_ZH = {"access": "服务可及", "assistance": "帮扶下沉", "beds": "床位", "clinics": "村卫生室", "continuing_care": "接续服务",
             "contracts": "家庭医生签约", "county_hospitals": "县级医院", "digital": "信息化", "emergency": "急诊急救",
             "equipment": "设备配置", "funding": "经费保障", "mechanisms": "体制机制", "network": "网络布局",

@@ -11,8 +11,9 @@ import polars as pl
 
 from wangdi import divisions
 from wangdi.errors import WangdiError
+from wangdi.policy import formatting, runs
 from wangdi.policy import pack as packs
-from wangdi.policy import runs
+from wangdi.policy.results import Outcome
 
 STATUS_ZH = {"payable": "应发", "not_payable_duplicate": "不重复享受（未发）", "unknown": "缺少数据（待核实）",
              "not_applicable": "不适用（未发）"}
@@ -40,7 +41,7 @@ def payment_list(pack_id: str, region: str, year: int, url: str | None = None) -
     as_of = date(year, 12, 31)
     data = runs.load_dataset(region, as_of, url)
     run_id, res = runs.evaluate(pack_id, region, as_of, url, data=data)
-    lines = res.filter(pl.col("kind") == "entitlement")
+    lines = formatting.with_text(res.filter(pl.col("kind") == "entitlement"), packs.load(pack_id).rules)
     staff = data.tables["staff"].select(pl.col("staff_code").alias("entity_code"), pl.col("name").alias("名称"),
                                         pl.col("institution_code"))
     inst = data.tables["institution"]
@@ -63,7 +64,7 @@ def payment_list(pack_id: str, region: str, year: int, url: str | None = None) -
     out = out.join(paid_as, on=["entity_code", "no_double"], how="left")
     months = pl.col("months") if "months" in out.columns else pl.lit(None, dtype=pl.Int64)
     out = out.with_columns(
-        金额=pl.when(pl.col("outcome") == "payable").then(pl.col("gap")).otherwise(0.0),
+        金额=pl.when(pl.col("outcome") == Outcome.PAYABLE).then(pl.col("amount")).otherwise(0.0),
         状态=pl.col("outcome").replace_strict(STATUS_ZH, default="未发"),
         未发原因=pl.struct("outcome", "message", "_paid_as").map_elements(
             lambda s: _reason(s["outcome"], s["message"], s["_paid_as"]), return_dtype=pl.String),

@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 
+from wangdi.policy import formatting
 from wangdi.policy import pack as packs
 from wangdi.reports import labels
 from wangdi.web import places, queries
@@ -96,8 +97,9 @@ def compare_view(d: dict[str, Any], changed: pl.DataFrame | None, url: str, page
                for c, n in sorted(town.items(), key=lambda x: (-x[1], x[0]))]
     detail = [{"label": rule_label(r["rule_id"], pack_id), "name": names.get(r["entity_code"], r["entity_code"]),
                "code": r["entity_code"], "a": labels.outcome_zh(r["outcome_a"]), "b": labels.outcome_zh(r["outcome_b"]),
-               "observed_a": r.get("observed_a") or "—", "observed_b": r.get("observed_b") or "—",
-               "message": r.get("message") or ""} for r in shown]
+               "observed_a": formatting.value_zh(r.get("observed_a"), r.get("unit")),
+               "observed_b": formatting.value_zh(r.get("observed_b"), r.get("unit")),
+               "message": ""} for r in shown]
     return {"by_rule": by_rule, "by_town": by_town, "detail": detail, "page": page, "pages": pages, "total": total}
 
 
