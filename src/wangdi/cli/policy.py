@@ -281,7 +281,9 @@ def plan(ctx: typer.Context,
     with console.status("评估现状、生成行动并求解…"):
         p = api.plan(pack, region, budget, out, _date(as_of), costs)
     sol = p.solution
-    console.print(f"求解：{sol.status}，目标函数 {sol.objective:.1f}，最优性间隙 {sol.gap:.3%}，{sol.seconds:.1f} 秒；"
+    from wangdi.reports.labels import solver_zh
+
+    console.print(f"求解：{solver_zh(sol.status)}，目标函数 {sol.objective:.1f}，最优性间隙 {sol.gap:.3%}，{sol.seconds:.1f} 秒；"
                   f"候选行动 {len(p.actions)} 项；成本依据：{p.costs_source}")
     t = Table("年度", "预算（元）", "安排（元）", "行动数", title=f"{pack} {region} 年度计划")
     for r in p.year_summary().iter_rows():
