@@ -102,7 +102,7 @@ def region_page(request: Request, code: str, user: CurrentUser, url: Url, pack: 
     found = service.search(user, "", code, url, 500)["institutions"] if len(code) >= 9 else []
     insts, page, pages = present.paged(found, page)
     return render(request, "region.html", user=user, info=info, data=data, insts=insts, n_insts=len(found),
-                  page=page, pages=pages)
+                  page=page, pages=pages, codes=_code_lists())
 
 
 @router.get("/institutions/{code}")
@@ -157,6 +157,40 @@ async def equipment_save(request: Request, code: str, user: CurrentUser, url: Ur
 @router.post("/institutions/{code}/staff/{staff_code}")
 async def staff_save(request: Request, code: str, staff_code: str, user: CurrentUser, url: Url) -> Response:
     return await _save(request, user, url, "staff", {"staff_code": staff_code}, code)
+
+
+async def _add(request: Request, user: auth.User, url: str, table: str, key: tuple[str, ...], inst: str,
+               fixed: dict[str, str]) -> Response:
+    """Add one record from a form (same validation, scope, locks and audit as every write)."""
+    values, _version = await _form_values(request)
+    values.update(fixed)
+    full_key = {k: str(values.pop(k, None) or fixed.get(k) or "") for k in key}
+    try:
+        edits.save_record(table, full_key, values, None, user, url)
+    except WangdiError as e:
+        if inst and e.code in ("edit-conflict", "invalid-record", "already-exists", "locked", "missing-key"):
+            return _institution(request, user, inst, None, url, error=e.zh, error_details=e.details)
+        raise
+    if table == "institution":
+        return _back(f"/institutions/{full_key['code']}", ok=table)
+    return _back(f"/institutions/{inst}", ok=table)
+
+
+@router.post("/institutions/{code}/staff")
+async def staff_add(request: Request, code: str, user: CurrentUser, url: Url) -> Response:
+    return await _add(request, user, url, "staff", ("staff_code",), code, {"institution_code": code})
+
+
+@router.post("/institutions/{code}/services")
+async def service_add(request: Request, code: str, user: CurrentUser, url: Url) -> Response:
+    return await _add(request, user, url, "service", ("institution_code", "service", "specialty"), code,
+                      {"institution_code": code})
+
+
+@router.post("/regions/{code}/institutions")
+async def institution_add(request: Request, code: str, user: CurrentUser, url: Url) -> Response:
+    check_region(user, code)
+    return await _add(request, user, url, "institution", ("code",), "", {})
 
 
 @router.get("/rules/{pack}/{rule_id}")
