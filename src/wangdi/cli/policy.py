@@ -223,8 +223,10 @@ def subsidies(pack: Annotated[str, typer.Option(help="规则包 id")], region: A
 @packs.command("coverage")
 def packs_coverage(pack: Annotated[str | None, typer.Option("--pack", help="规则包 id；省略则全部")] = None,
                    as_json: Annotated[bool, typer.Option("--json")] = False,
-                   show: Annotated[bool, typer.Option("--all", help="逐条列出（默认只列缺失的）")] = False) -> None:
-    """条款覆盖：每个编号条款和含数字/期限的段落，逐条标明已编码（规则 id）或不可核查（理由）。"""
+                   show: Annotated[bool, typer.Option("--all", help="逐条列出（默认只列缺失的）")] = False,
+                   list_readings: Annotated[bool, typer.Option("--readings", help="列出歧义条款所采用的解读")] = False,
+                   ) -> None:
+    """条款覆盖：每个编号条款和含数字/期限的段落，逐条标明已编码（规则 id）或不可核查（理由）；条款解读。"""
     reports = api.packs_coverage(pack)
     if as_json:
         _json(reports)
@@ -233,7 +235,10 @@ def packs_coverage(pack: Annotated[str | None, typer.Option("--pack", help="规�
         missing += r["counts"].get("missing", 0) + len(r["not_verbatim"]) + len(r["stale_reasons"])
         if as_json:
             continue
-        console.print(f"[bold]{r['pack']}[/]（{r['source']}）：" + "，".join(f"{k} {v}" for k, v in sorted(r["counts"].items())))
+        console.print(f"[bold]{r['pack']}[/]（{r['source']}）：" + "，".join(f"{k} {v}" for k, v in sorted(r["counts"].items()))
+                      + f"；条款解读 {len(r['readings'])} 条" + ("" if list_readings else "（--readings 列出）"))
+        for rd in r["readings"] if list_readings else []:
+            console.print(f"  解读 {rd['clause']:12} {rd['id']}：{rd['reading']}", soft_wrap=True)
         for p in r["provisions"]:
             if show or p["status"] == "missing":
                 what = ", ".join(p["ids"]) if p["ids"] else p["reason"]
