@@ -22,12 +22,14 @@ $(ASSETS): scripts/vendor_assets.sh
 
 install: $(STAMP) $(ASSETS)
 
-## fonts: Debian's WenQuanYi Micro Hei (Chinese text in charts and PDF reports) and poppler-utils
+## fonts: Debian's Noto Serif/Sans CJK (宋体/黑体-like faces for reports, embedded in the PDF), WenQuanYi Micro Hei
+## and poppler-utils; then the Noto faces are converted once to TrueType for the PDF writer (~/.cache/wangdi/fonts)
 fonts:
-	@if ! fc-list 2>/dev/null | grep -qi "wqy" || ! command -v pdftoppm >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei poppler-utils >/dev/null; \
-	  else echo "请以 root 运行 make fonts，或手动安装 fonts-wqy-microhei poppler-utils（报告需要中文字体）"; fi; \
+	@if ! fc-list 2>/dev/null | grep -qi "wqy" || ! fc-list 2>/dev/null | grep -qi "Noto Serif CJK" || ! command -v pdftoppm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei fonts-noto-cjk poppler-utils >/dev/null; \
+	  else echo "请以 root 运行 make fonts，或手动安装 fonts-wqy-microhei fonts-noto-cjk poppler-utils（报告需要中文字体）"; fi; \
 	fi
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m wangdi.reports.fonts; fi
 
 ## demo: synthesise Yanggu County (371521), import, evaluate, plan, report; then serve the web app with demo logins
 demo: install fonts

@@ -72,6 +72,15 @@ def test_plan_then_scenario_meets_the_targets_it_claims(tmp_path: Path, yanggu_x
     assert claimed.height >= 1
     funded = p.funded()
     assert funded["规则"].null_count() == 0 and (funded["条款"] != "").all()
+    import openpyxl
+
+    wb = openpyxl.load_workbook(tmp_path / "plan.xlsx", read_only=True)
+    towns = {c["name"] for c in api.region_show("371521")["children"]}
+    assert towns & set(wb.sheetnames), "township sheets are named by the township's name"
+    assert not [n for n in wb.sheetnames if n.startswith("乡镇3")], wb.sheetnames
+    summary = {r[0]: r[1] for r in wb["摘要"].iter_rows(min_row=2, values_only=True)}
+    assert summary["方案名称"].startswith("阳谷县") and summary["地区名称"] == "阳谷县"
+    assert not str(summary["求解状态"]).startswith("k"), summary["求解状态"]
     info = api.plan_apply(tmp_path / "plan.xlsx", "s1", url=url)
     outcomes = {(r["rule_id"], r["entity_code"]): r["outcome"] for r in info["targets"].iter_rows(named=True)}
     for r in claimed.iter_rows(named=True):

@@ -4,6 +4,7 @@ report. Screenshots go to tests/artifacts/; no page may log a console error."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import threading
@@ -163,3 +164,73 @@ def test_township_user_sees_only_its_township(server: str, browser: Any) -> None
     assert "不在您的数据权限范围内" in b.find_element(By.CSS_SELECTOR, "p.error").text
     shot(b, "07-out-of-scope")
     assert console_errors(b) == [] or all("403" in m or "404" in m for m in console_errors(b))
+
+
+SNAKE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")  # rule ids, field names, outcome keys
+REPR = re.compile(r"\{'|\['|'\]|\bNone\b|\bTrue\b|\bFalse\b|\[\]|\{\}|kOptimal|Traceback")
+ROLE_PAGES = {  # user -> pages to walk besides the navigation links (each in the user's scope)
+    "admin": ["/regions/371521", "/regions/371521101", "/institutions/371521101-C220",
+              "/rules/yanggu-2024/thc_equipment_full?region=371521", "/rules/yanggu-2024/clinic_three_stars_rate?region=371521",
+              "/search?q=阎楼", "/help"],
+    "analyst": ["/regions/371521", "/regions/371521103", "/rules/yanggu-2024/clinic_six_haves?region=371521", "/help"],
+    "county": ["/regions/371521", "/approvals?region=371521"],
+    "viewer": ["/regions/371521", "/institutions/371521101-C220"],
+    "yanlou": ["/regions/371521101", "/institutions/371521101-C220", "/search?q=卫生"],
+    "acheng_viewer": ["/regions/371521103"],
+}
+
+
+def login(b: Any, server: str, user: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    b.delete_all_cookies()
+    b.get(server + "/login")
+    b.find_element(By.ID, "username").send_keys(user)
+    b.find_element(By.ID, "password").send_keys(WEB_PASSWORD)
+    b.find_element(By.ID, "login-button").click()
+    wait_url(b, "")
+
+
+def identifiers_in(text: str) -> list[str]:
+    return sorted(set(SNAKE.findall(text)) | set(REPR.findall(text)))
+
+
+def test_every_page_in_chinese_for_every_role(server: str, browser: Any) -> None:
+    """Walk the navigation and the main pages as each role: no snake_case identifier and no Python repr shows."""
+    from selenium.webdriver.common.by import By
+
+    b = browser
+    login(b, server, "admin")  # a second run, so the comparison page has something to compare
+    b.get(server + "/runs")
+    b.find_element(By.CSS_SELECTOR, "#run-form input[name=region]").send_keys("371521")
+    b.execute_script("document.querySelector('#run-form input[name=as_of]').value = '2025-12-31'")
+    b.find_element(By.CSS_SELECTOR, "#run-form button").click()
+    assert "评估已完成" in b.find_element(By.CSS_SELECTOR, "p.ok").text
+    b.find_element(By.CSS_SELECTOR, "#compare-form button").click()
+    assert b.find_elements(By.CSS_SELECTOR, "#compare-by-rule tr"), "comparison summary by rule"
+    walked = 0
+    for user, extra in ROLE_PAGES.items():
+        login(b, server, user)
+        nav = [a.get_attribute("href") for a in b.find_elements(By.CSS_SELECTOR, "header nav a")]
+        for i, page in enumerate(dict.fromkeys(nav + [server + p for p in extra])):
+            b.get(page)
+            text = b.find_element(By.TAG_NAME, "body").text.replace(user, "")  # the login name the user typed
+            assert not identifiers_in(text), (user, page, identifiers_in(text))
+            assert "Internal Server Error" not in text, (user, page)
+            shot(b, f"walk-{user}-{i:02d}")
+            walked += 1
+    assert walked >= 30
+    assert console_errors(b) == [] or all("403" in m or "404" in m for m in console_errors(b))
+
+
+def test_heatmap_drawn_with_the_pass_rate_as_colour(server: str, browser: Any) -> None:
+    b = browser
+    login(b, server, "analyst")
+    b.get(server + "/regions/371521")
+    opt = b.execute_script("return echarts.getInstanceByDom(document.getElementById('heatmap')).getOption()")
+    vm, data = opt["visualMap"][0], opt["series"][0]["data"]
+    assert vm["dimension"] == 2 and data
+    shown = b.execute_script("var o = echarts.getInstanceByDom(document.getElementById('heatmap')).getOption();"
+                             "return o.series[0].data.map(function (d) { return o.series[0].label.formatter({value: d}); })")
+    assert [f"{d[2]}%" for d in data] == shown, "the label prints the value the colour follows"
+    shot(b, "heatmap")

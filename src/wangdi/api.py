@@ -209,7 +209,11 @@ def subsidies(pack_id: str, region: str, year: int, out: Path | None = None,
 
     run_id, lines, synthetic = sub.payment_list(pack_id, region, year, url)
     if out is not None:
-        sub.write_payment_list(lines, out, f"{pack_id} 补助发放清单 {region} {year}年（评估批次 {run_id}）", synthetic)
+        from wangdi.policy import pack
+
+        sub.write_payment_list(lines, out, sub.title_for(region, year), synthetic,
+                               f"依据：《{pack.load(pack_id).title}》；评估批次 {run_id}",
+                               str(divisions.get(region)["name"]))
     return run_id, lines, synthetic
 
 
@@ -221,15 +225,18 @@ def packs_coverage(pack_id: str | None = None) -> list[dict[str, Any]]:
 
 
 def report(pack_id: str, region: str, as_of: date, fmt: str = "pdf", out: Path | None = None,
-           url: str | None = None) -> Path:
-    """A supervision/evaluation report (督导评估报告) as xlsx, docx or pdf."""
+           url: str | None = None, issuer: str = "", issued: str = "", number: str = "") -> Path:
+    """A supervision/evaluation report (督导评估报告) as xlsx, docx or pdf; the cover's issuing body, date and
+    document number are printed as given (blank when not given)."""
     from wangdi.reports import content, render
 
     writers = {"xlsx": render.write_xlsx, "docx": render.write_docx, "pdf": render.write_pdf}
     if fmt not in writers:
         raise WangdiError("unsupported-format", f"报告格式应为 xlsx、docx 或 pdf，收到 {fmt}", f"unsupported format {fmt}")
     out = out or Path(f"report-{pack_id}-{region}-{as_of}.{fmt}")
-    writers[fmt](content.build(pack_id, region, as_of, url), out)
+    data = content.build(pack_id, region, as_of, url)
+    data.issuer, data.issued, data.number = issuer.strip(), issued.strip(), number.strip()
+    writers[fmt](data, out)
     return out
 
 

@@ -259,10 +259,13 @@ def packs_coverage(pack: Annotated[str | None, typer.Option("--pack", help="规�
 def report(pack: Annotated[str, typer.Option(help="规则包 id")], region: Annotated[str, typer.Option(help="区划代码")],
            as_of: Annotated[str, typer.Option("--as-of", help="截至日期 YYYY-MM-DD")],
            fmt: Annotated[str, typer.Option("--format", help="xlsx | docx | pdf")] = "pdf",
-           out: Annotated[Path | None, typer.Option(help="输出文件")] = None) -> None:
-    """督导评估报告：目标进展、乡镇达标、机构差距、补助、规则附录与数据质量说明。"""
+           out: Annotated[Path | None, typer.Option(help="输出文件")] = None,
+           issuer: Annotated[str, typer.Option(help="封面：发文单位（不填则留空）")] = "",
+           issued: Annotated[str, typer.Option(help="封面：日期（不填则留空）")] = "",
+           number: Annotated[str, typer.Option(help="封面：文号（不填则留空）")] = "") -> None:
+    """督导评估报告（A4 竖版）：封面、目录、总体情况、目标进展、主要问题、各乡镇整改要求、数据质量与附表。"""
     with console.status("正在评估并生成报告…"):
-        path = api.report(pack, region, _required_date(as_of), fmt, out)
+        path = api.report(pack, region, _required_date(as_of), fmt, out, issuer=issuer, issued=issued, number=number)
     console.print(f"报告已写出：{path}")
 
 
@@ -287,7 +290,9 @@ def plan(ctx: typer.Context,
     with console.status("评估现状、生成行动并求解…"):
         p = api.plan(pack, region, budget, out, _date(as_of), costs)
     sol = p.solution
-    console.print(f"求解：{sol.status}，目标函数 {sol.objective:.1f}，最优性间隙 {sol.gap:.3%}，{sol.seconds:.1f} 秒；"
+    from wangdi.reports.labels import solver_zh
+
+    console.print(f"求解：{solver_zh(sol.status)}，目标函数 {sol.objective:.1f}，最优性间隙 {sol.gap:.3%}，{sol.seconds:.1f} 秒；"
                   f"候选行动 {len(p.actions)} 项；成本依据：{p.costs_source}")
     t = Table("年度", "预算（元）", "安排（元）", "行动数", title=f"{pack} {region} 年度计划")
     for r in p.year_summary().iter_rows():

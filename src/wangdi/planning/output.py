@@ -16,6 +16,7 @@ from wangdi.planning import Plan
 from wangdi.planning.actions import PackAction, pack_actions
 from wangdi.policy import pack as packs
 from wangdi.registry import store
+from wangdi.reports.labels import solver_zh
 
 ACTION_SHEET = "行动明细"
 MAX_TOWNSHIP_SHEETS = 40
@@ -28,6 +29,21 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
                        "mip_gap": plan.solution.gap, "seconds": round(plan.solution.seconds, 2)},
             "years": plan.year_summary().to_dicts(), "targets": plan.target_table().to_dicts(),
             "actions": plan.funded().to_dicts(), "staffing": plan.staffing.to_dicts()}
+
+
+def _name(code: str) -> str:
+    from wangdi import divisions
+
+    try:
+        return str(divisions.get(code)["name"])
+    except Exception:  # not a division code: shown as it is
+        return code
+
+
+def _pack_title(pack_id: str) -> str:
+    from wangdi.policy import pack
+
+    return str(pack.load(pack_id).title)
 
 
 def write_plan(plan: Plan, out: Path) -> None:
@@ -59,10 +75,12 @@ def write_plan(plan: Plan, out: Path) -> None:
         ws.autofilter(0, 0, max(df.height, 1), max(len(df.columns) - 1, 0))
 
     d = plan_dict(plan)
-    labels = ["规则包", "地区", "评估截至", "评估批次", "成本依据", "求解状态", "目标函数值", "最优性间隙"]
+    labels = ["规则包", "地区", "评估截至", "评估批次", "成本依据", "求解状态", "目标函数值", "最优性间隙", "方案名称",
+              "地区名称"]
     summary = pl.DataFrame({"项目": labels,
                             "内容": [plan.pack, plan.region, str(plan.as_of), plan.run_id, plan.costs_source,
-                                   d["solver"]["status"], f"{plan.solution.objective:.1f}", f"{plan.solution.gap:.4%}"]})
+                                   solver_zh(d["solver"]["status"]), f"{plan.solution.objective:.1f}",
+                                   f"{plan.solution.gap:.4%}", _pack_title(plan.pack), _name(plan.region)]})
     sheet("摘要", summary)
     sheet("年度汇总", plan.year_summary())
     funded = plan.funded()
@@ -70,8 +88,12 @@ def write_plan(plan: Plan, out: Path) -> None:
         sheet(f"{y}年任务", funded.filter(pl.col("年度") == y).drop("kind", "item"))
     towns = funded["乡镇"].unique().sort().to_list()
     if len(towns) <= MAX_TOWNSHIP_SHEETS:
+        used: set[str] = set()
         for t in towns:
-            sheet(f"乡镇{t}", funded.filter(pl.col("乡镇") == t).drop("kind", "item"))
+            title = _name(str(t))[:28] if str(t).isdigit() else str(t)[:28]
+            title = title if title not in used else f"{title[:22]}{str(t)[-6:]}"  # two townships of one name
+            used.add(title)
+            sheet(title, funded.filter(pl.col("乡镇") == t).drop("kind", "item"))
     else:
         sheet("按乡镇", funded.drop("kind", "item").sort("乡镇", "年度"))
     sheet("目标", plan.target_table())

@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from wangdi.errors import WangdiError
+from wangdi.reports.labels import OUTCOME_COLOUR
 
 FONT_CANDIDATES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
                    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
@@ -47,11 +48,12 @@ def targets_chart(targets: pl.DataFrame, out: Path, title: str) -> Path | None:
     required = [100 * float(r["required_min"]) for r in rows][:12]
     fig, ax = plt.subplots(figsize=(8, 0.5 + 0.55 * len(labels)), dpi=150)
     y = range(len(labels))
-    ax.barh([i + 0.2 for i in y], measured, height=0.4, color="#4472C4", label="现状")
+    colours = [OUTCOME_COLOUR.get(str(r["outcome"]), "#4472C4") for r in rows][:12]  # 红 = 未达成
+    ax.barh([i + 0.2 for i in y], measured, height=0.4, color=colours, label="现状（红：未达成，绿：已达成）")
     ax.barh([i - 0.2 for i in y], required, height=0.4, color="#C0C0C0", label="目标")
     ax.set_yticks(list(y), labels, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("%")
+    ax.set_xlabel("比例（%）")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
@@ -60,8 +62,8 @@ def targets_chart(targets: pl.DataFrame, out: Path, title: str) -> Path | None:
     return out
 
 
-def history_chart(history: pl.DataFrame, out: Path, title: str) -> Path | None:
-    """Progress of each region-level target over the stored evaluation runs."""
+def history_chart(history: pl.DataFrame, out: Path, title: str, names: dict[str, str] | None = None) -> Path | None:
+    """Progress of each region-level share target over the stored evaluation runs (one measure: 比例 %)."""
     h = history.filter(pl.col("value").is_not_null()).sort("started_at")
     if h.is_empty():
         return None
@@ -69,9 +71,11 @@ def history_chart(history: pl.DataFrame, out: Path, title: str) -> Path | None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 3.6), dpi=150)
-    for (rule, entity), part in list(h.group_by("rule_id", "entity_code", maintain_order=True))[:8]:
-        ax.plot(range(1, part.height + 1), part["value"].to_list(), marker="o", label=f"{rule} {entity}")
+    for (rule, _entity), part in list(h.group_by("rule_id", "entity_code", maintain_order=True))[:8]:
+        ax.plot(range(1, part.height + 1), [v * 100 for v in part["value"].to_list()], marker="o",
+                label=(names or {}).get(str(rule), "目标"))
     ax.set_xlabel("评估批次（按时间）")
+    ax.set_ylabel("比例（%）")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=6, loc="best")
     fig.tight_layout()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -16,6 +17,10 @@ from wangdi.policy.results import Outcome
 from wangdi.registry import store
 from wangdi.registry.tables import result as result_t
 from wangdi.registry.tables import run as run_t
+from wangdi.reports import narrative as nar
+from wangdi.reports.labels import GROUP_ZH, kind_zh
+
+__all__ = ["OUTCOME_ZH", "SYNTHETIC_NOTE", "ReportData", "build"]
 
 SYNTHETIC_NOTE = "本报告所用数据为合成数据（synthetic），由 wangdi synth 生成，仅供演示，不反映任何地区的真实情况。"
 
@@ -40,6 +45,15 @@ class ReportData:
     quality: pl.DataFrame
     history: pl.DataFrame
     notes: list[str] = field(default_factory=list)
+    narrative: nar.Narrative = field(default_factory=nar.Narrative)
+    issuer: str = ""  # cover: issuing body, date and document number as given (blank when not given)
+    issued: str = ""
+    number: str = ""
+
+
+def _cjk(text: Any) -> bool:
+    """Only Chinese text reaches the document (an English summary stays out until the pack carries a Chinese one)."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in str(text or ""))
 
 
 def _history(pack_id: str, region: str, url: str | None) -> pl.DataFrame:
@@ -76,13 +90,15 @@ def build(pack_id: str, region: str, as_of: date, url: str | None = None) -> Rep
     townships = req.group_by("township", "group").agg(
         (pl.col("outcome") == "pass").sum().alias("达标"), (pl.col("outcome") == "fail").sum().alias("未达标"),
         (pl.col("outcome") == "not_yet_due").sum().alias("未到期"), (pl.col("outcome") == "unknown").sum().alias("缺数据"),
-    ).with_columns(乡镇=pl.col("township").replace_strict(names, default=pl.col("township"))).sort("township", "group")
+    ).with_columns(乡镇=pl.col("township").replace_strict(names, default=pl.col("township")),
+                   规则组=pl.col("group").replace_strict(GROUP_ZH, default="其他")).sort("township", "group")
     texts = {r.id: r.text for r in pack.rules.values()}
     gaps = formatting.with_text(req.filter(pl.col("outcome").is_in([Outcome.FAIL, Outcome.NOT_YET_DUE])),
                                 pack.rules).with_columns(
         机构=pl.col("entity_code").replace_strict(names, default=pl.col("entity_code")),
         乡镇=pl.col("township").replace_strict(names, default=pl.col("township")),
         条款原文=pl.col("rule_id").replace_strict(texts, default=""),
+        规定=pl.col("rule_id").replace_strict(labels, default="其他规定"),
         结论=pl.col("outcome").replace_strict(OUTCOME_ZH, default=pl.col("outcome"))).sort("township", "entity_code", "rule_id")
     subsidies = None
     ent = res.filter(pl.col("kind") == "entitlement")
@@ -91,19 +107,31 @@ def build(pack_id: str, region: str, as_of: date, url: str | None = None) -> Rep
             pl.col("amount").filter(pl.col("outcome") == Outcome.PAYABLE).sum().alias("应发金额（元）"),
             (pl.col("outcome") == "payable").sum().alias("应发笔数"),
         ).with_columns(乡镇=pl.col("township").replace_strict(names, default=pl.col("township"))).sort("township")
-    rules = pl.DataFrame([{"规则": r.id, "类型": r.kind, "条款": r.clause, "条款原文": r.text, "摘要": r.summary,
-                           "解读": str(r.spec.get("reading", ""))} for r in pack.rules.values()])
+    rules = pl.DataFrame([{"规则": labels[r.id], "类型": kind_zh(r.kind), "条款": r.clause, "条款原文": r.text,
+                           "摘要": r.summary if _cjk(r.summary) else "",
+                           "解读": str(r.spec.get("reading", "")) if _cjk(r.spec.get("reading")) else ""}
+                          for r in pack.rules.values()])
     quality = res.group_by("rule_id").agg((pl.col("outcome") == "unknown").sum().alias("缺数据"),
-                                          pl.len().alias("结论数")).filter(pl.col("缺数据") > 0).sort("rule_id")
+                                          pl.len().alias("结论数")).filter(pl.col("缺数据") > 0).sort("rule_id") \
+        .select(pl.col("rule_id").replace_strict(labels, default="其他规定").alias("规则"), "缺数据", "结论数")
     counts = dict(res.group_by("outcome").len().iter_rows())
     headline = [("评估机构数", f"{inst.height:,}"),
                 ("达标 / 未达标（机构层面规定）", f"{counts.get('pass', 0):,} / {counts.get('fail', 0):,}"),
                 ("未到期", f"{counts.get('not_yet_due', 0):,}"),
                 ("目标已达成 / 未达成", f"{counts.get('met', 0)} / {counts.get('not_met', 0)}"),
                 ("缺少数据的结论", f"{counts.get('unknown', 0):,}")]
+    with store.init_db(url).connect() as conn:
+        touched = store.snapshot(conn, "institution", as_of, region, with_meta=True).select(
+            "valid_from", township=pl.col("division_code").str.slice(0, 9))
+    towns_n = req["township"].n_unique()
+    story = nar.Narrative(
+        overall=nar.overall(names.get(region, region), as_of, inst.height, {k: int(v) for k, v in counts.items()}, towns_n),
+        targets=nar.targets(targets.filter(pl.col("entity_code") == region)),
+        problems=nar.problems(req, labels, names), townships=nar.townships(req, labels, names),
+        quality=nar.stale(touched, as_of, names), blanks=nar.blanks(data.tables))
     notes = [f"规则包 {pack.id}（内容哈希 {pack.content_hash}），评估批次 {run_id}，数据版本 {data.data_version}。"]
     if synthetic:
         notes.append(SYNTHETIC_NOTE)
     return ReportData(pack.id, pack.title, str(pack.manifest.get("document_number") or "文号未载明"), region,
                       names.get(region, region), as_of, run_id, synthetic, inst.height, headline, targets, townships,
-                      gaps, subsidies, rules, quality, _history(pack_id, region, url), notes)
+                      gaps, subsidies, rules, quality, _history(pack_id, region, url), notes, story)

@@ -13,8 +13,8 @@ from wangdi.reports.content import ReportData
 
 TARGET_COLS = ["目标", "地区", "clause_ref", "结论", "observed_zh", "required_zh", "gap_zh"]
 TARGET_HEAD = ["目标", "地区", "条款", "结论", "现状", "要求（期限）", "差距"]
-TOWN_COLS = ["乡镇", "group", "达标", "未达标", "未到期", "缺数据"]
-GAP_COLS = ["乡镇", "机构", "rule_id", "clause_ref", "结论", "message", "条款原文"]
+TOWN_COLS = ["乡镇", "规则组", "达标", "未达标", "未到期", "缺数据"]
+GAP_COLS = ["乡镇", "机构", "规定", "clause_ref", "结论", "message", "条款原文"]
 GAP_HEAD = ["乡镇", "机构", "规则", "条款", "结论", "差距说明", "条款原文"]
 WIDE = {"目标": 3.2, "条款原文": 3.0, "差距说明": 2.6, "摘要": 2.2, "解读": 2.2, "机构": 1.8, "规则": 1.6,
         "要求（期限）": 1.8, "地区": 1.2}  # relative PDF column widths; others 1
@@ -22,12 +22,14 @@ WIDE = {"目标": 3.2, "条款原文": 3.0, "差距说明": 2.6, "摘要": 2.2, 
 
 def sections(d: ReportData) -> list[tuple[str, pl.DataFrame, list[str]]]:
     out = [("目标进展", d.targets.select(TARGET_COLS), TARGET_HEAD),
-           ("乡镇达标情况", d.townships.select(TOWN_COLS), ["乡镇", "规则组", "达标", "未达标", "未到期", "缺数据"]),
+           ("乡镇达标情况", d.townships.select(TOWN_COLS), TOWN_COLS),
            ("机构差距清单", d.gaps.select(GAP_COLS), GAP_HEAD)]
     if d.subsidies is not None:
         out.append(("补助测算", d.subsidies.select("乡镇", "应发笔数", "应发金额（元）"), ["乡镇", "应发笔数", "应发金额（元）"]))
     out.append(("附录：规则与条款", d.rules, list(d.rules.columns)))
-    out.append(("数据质量", d.quality, ["规则", "缺数据", "结论数"]))
+    out.append(("数据质量", d.quality, ["规定", "缺数据", "结论数"]))
+    if d.narrative.blanks.height:
+        out.append(("数据质量-未填字段", d.narrative.blanks, list(d.narrative.blanks.columns)))
     return out
 
 
@@ -48,7 +50,9 @@ def write_xlsx(d: ReportData, out: Path) -> None:
     ws.set_column(0, 0, 30)
     ws.set_column(1, 1, 70)
     rows = [("报告", title_of(d)), ("依据", f"{d.title}（{d.document}）"), ("地区", f"{d.region} {d.region_name}"),
-            ("数据截至", str(d.as_of)), *d.headline, *[("说明", n) for n in d.notes]]
+            ("数据截至", str(d.as_of)), *d.headline, *[("总体情况", t) for t in d.narrative.overall],
+            *[("主要问题", t) for t in d.narrative.problems], *[("数据质量", t) for t in d.narrative.quality],
+            *[("说明", n) for n in d.notes]]
     for r, (a, b) in enumerate(rows):
         ws.write_string(r, 0, a, head if r == 0 else None)
         ws.write_string(r, 1, b)
@@ -77,90 +81,64 @@ def write_xlsx(d: ReportData, out: Path) -> None:
 
 def _charts(d: ReportData, tmp: Path) -> list[Path]:
     made = [charts.targets_chart(d.targets, tmp / "targets.png", f"{d.region_name} 目标现状与要求"),
-            charts.history_chart(d.history, tmp / "history.png", "目标历次评估进展")]
+            charts.history_chart(d.history, tmp / "history.png", "目标历次评估进展",
+                                 dict(d.targets.select("rule_id", "目标").unique("rule_id").iter_rows()))]
     return [p for p in made if p is not None]
 
 
-def write_docx(d: ReportData, out: Path, max_rows: int = 400) -> None:
-    from docx import Document
-    from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
+Block = tuple[str, Any]  # ("h1" | "h2" | "p" | "bullet" | "town" | "images" | "table" | "note", payload)
+NUMERALS = "一二三四五六七八九十"
 
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "SimSun"
-    style.font.size = Pt(10.5)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
-    doc.add_heading(title_of(d), 0)
-    doc.add_paragraph(f"依据：{d.title}（{d.document}）；地区：{d.region} {d.region_name}；数据截至：{d.as_of}。")
-    doc.add_heading("一、总体情况", 1)
-    for a, b in d.headline:
-        doc.add_paragraph(f"{a}：{b}", style="List Bullet")
-    for n in d.notes:
-        doc.add_paragraph(n)
+
+def outline(d: ReportData, images: list[Path], max_rows: int, annex: str) -> tuple[list[Block], bool]:
+    """The document as blocks (the same for Word and PDF); True when a table was cut and the rest is in `annex`."""
+    n = d.narrative
+    blocks: list[Block] = [("h1", "一、总体情况"), *[("p", t) for t in n.overall],
+                           *[("bullet", f"{a}：{b}") for a, b in d.headline], *[("p", t) for t in d.notes],
+                           ("images", images),
+                           ("h1", "二、目标进展"), *[("bullet", t) for t in n.targets],
+                           ("h1", "三、主要问题"), *[("p", t) for t in n.problems],
+                           ("h1", "四、各乡镇整改要求"), *[("town", t) for t in n.townships],
+                           ("h1", "五、数据质量"), *[("p", t) for t in n.quality]]
+    if n.blanks.height:
+        blocks += [("p", f"普查表中共有 {n.blanks.height} 个字段存在未填项（下表按未填数排列）。"
+                         "未填项不计为达标，也不计为未达标。"),
+                   ("table", (n.blanks, list(n.blanks.columns)))]
+    else:
+        blocks.append(("p", "普查表各字段均已填报。"))
+    if d.quality.height:
+        blocks += [("p", "因数据未填而无法判断的结论："), ("table", (d.quality, ["规定", "缺数据", "结论数"]))]
+    cut = False
+    annexes = [s for s in sections(d) if not s[0].startswith("数据质量")]
+    for i, (name, df, header) in enumerate(annexes):
+        blocks.append(("h1", f"附表{NUMERALS[i]}　{name}"))
+        blocks.append(("table", (df.head(max_rows), header)))
+        if df.height > max_rows:
+            cut = True
+            blocks.append(("note", f"（本表共 {df.height:,} 行，此处列出前 {max_rows:,} 行；另见附表：{annex}，"
+                                   f"其中“{name}”工作表列出全部 {df.height:,} 行。）"))
+    return blocks, cut
+
+
+def annex_path(out: Path) -> Path:
+    return out.with_name(f"{out.stem}-附表.xlsx")
+
+
+def write_docx(d: ReportData, out: Path, max_rows: int = 400) -> None:
+    from wangdi.reports import word
+
     with tempfile.TemporaryDirectory() as tmp:
-        images = _charts(d, Path(tmp))
-        numerals = "二三四五六七八九十"
-        for i, (name, df, header) in enumerate(sections(d)):
-            doc.add_heading(f"{numerals[i]}、{name}", 1)
-            if i == 0:
-                for img in images:
-                    doc.add_picture(str(img), width=Cm(15))
-            shown = df.head(max_rows)
-            table = doc.add_table(rows=1, cols=len(header))
-            table.style = "Table Grid"
-            for c, h in enumerate(header):
-                table.rows[0].cells[c].text = h
-            for row in shown.iter_rows():
-                cells = table.add_row().cells
-                for c, v in enumerate(row):
-                    cells[c].text = "" if v is None else str(v)
-            if df.height > max_rows:
-                doc.add_paragraph(f"（共 {df.height} 行，此处列出前 {max_rows} 行；完整清单见 Excel 报告。）")
-    doc.save(str(out))
+        blocks, cut = outline(d, _charts(d, Path(tmp)), max_rows, annex_path(out).name)
+        word.write(d, blocks, out, title_of(d))
+    if cut:
+        write_xlsx(d, annex_path(out))
 
 
 def write_pdf(d: ReportData, out: Path, max_rows: int = 400) -> None:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import cm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-    from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from wangdi.reports import pdf
 
-    font = "WQY"
-    if font not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(font, str(charts.cjk_font()), subfontIndex=0))
-    body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13, wordWrap="CJK")
-    cell = ParagraphStyle("cell", fontName=font, fontSize=7, leading=9, wordWrap="CJK")
-    h0 = ParagraphStyle("h0", fontName=font, fontSize=18, leading=24, spaceAfter=12)
-    h1 = ParagraphStyle("h1", fontName=font, fontSize=13, leading=18, spaceBefore=10, spaceAfter=6)
-    story: list[Any] = [Paragraph(title_of(d), h0),
-                        Paragraph(f"依据：{d.title}（{d.document}）", body),
-                        Paragraph(f"地区：{d.region} {d.region_name}　数据截至：{d.as_of}", body), Spacer(1, 8)]
-    story += [Paragraph(f"{a}：{b}", body) for a, b in d.headline]
-    story += [Paragraph(n, body) for n in d.notes]
     with tempfile.TemporaryDirectory() as tmp:
-        images = _charts(d, Path(tmp))
-        for i, (name, df, header) in enumerate(sections(d)):
-            story.append(Paragraph(name, h1))
-            if i == 0:
-                story += [Image(str(img), width=17 * cm, height=17 * cm * 0.55, kind="proportional") for img in images]
-            shown = df.head(max_rows)
-            data = [[Paragraph(h, cell) for h in header]] + [
-                [Paragraph("" if v is None else str(v), cell) for v in row] for row in shown.iter_rows()]
-            weights = [WIDE.get(h, 1.0) for h in header]
-            unit = (landscape(A4)[0] - 3 * cm) / sum(weights)
-            t = Table(data, repeatRows=1, colWidths=[w * unit for w in weights])
-            t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                                   ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
-                                   ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-            story.append(t)
-            if df.height > max_rows:
-                story.append(Paragraph(f"（共 {df.height} 行，此处列出前 {max_rows} 行；完整清单见 Excel 报告。）", body))
-            if i == 0:
-                story.append(PageBreak())
-        doc = SimpleDocTemplate(str(out), pagesize=landscape(A4), leftMargin=1.5 * cm, rightMargin=1.5 * cm,
-                                topMargin=1.5 * cm, bottomMargin=1.5 * cm, title=title_of(d), author="wangdi")
-        doc.build(story)
+        blocks, cut = outline(d, _charts(d, Path(tmp)), max_rows, annex_path(out).name)
+        pdf.write(d, blocks, out, title_of(d))
+    if cut:
+        write_xlsx(d, annex_path(out))

@@ -15,14 +15,16 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from wangdi.errors import WangdiError
+from wangdi.policy import runs as runs_mod
 from wangdi.policy.pack import available
 from wangdi.registry.schema import TABLE_MAP, TABLES
-from wangdi.web import approvals, auth, edits, queries, records, service, uploads
+from wangdi.web import approvals, auth, edits, present, queries, records, service, uploads
 from wangdi.web.deps import COOKIE, CurrentUser, Url, check_region, client_address, default_region, optional_user, pack_for
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters["tojson_safe"] = lambda v: json.dumps(v, ensure_ascii=False, default=str).replace("<", "\\u003c")
 templates.env.globals["TABLES"] = TABLES
+present.install(templates.env)
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 PRE_CSRF = "wangdi_login_csrf"
 INST_FIELDS = [f for f in TABLE_MAP["institution"].fields if f.name not in ("code", "synthetic")]
@@ -94,11 +96,14 @@ def home(user: CurrentUser, url: Url) -> Response:
 
 
 @router.get("/regions/{code}")
-def region_page(request: Request, code: str, user: CurrentUser, url: Url, pack: str | None = None) -> Response:
+def region_page(request: Request, code: str, user: CurrentUser, url: Url, pack: str | None = None,
+                page: int = 1, run: str = "") -> Response:
     info = service.region_info(user, code)
-    data = queries.overview(pack_for(code, pack), code, url)
-    insts = service.search(user, "", code, url, 500)["institutions"] if len(code) >= 9 else []
-    return render(request, "region.html", user=user, info=info, data=data, insts=insts)
+    data = queries.overview(pack_for(code, pack), code, url, run[:40] or None)
+    found = service.search(user, "", code, url, 500)["institutions"] if len(code) >= 9 else []
+    insts, page, pages = present.paged(found, page)
+    return render(request, "region.html", user=user, info=info, data=data, insts=insts, n_insts=len(found),
+                  page=page, pages=pages, codes=_code_lists())
 
 
 @router.get("/institutions/{code}")
@@ -155,6 +160,40 @@ async def staff_save(request: Request, code: str, staff_code: str, user: Current
     return await _save(request, user, url, "staff", {"staff_code": staff_code}, code)
 
 
+async def _add(request: Request, user: auth.User, url: str, table: str, key: tuple[str, ...], inst: str,
+               fixed: dict[str, str]) -> Response:
+    """Add one record from a form (same validation, scope, locks and audit as every write)."""
+    values, _version = await _form_values(request)
+    values.update(fixed)
+    full_key = {k: str(values.pop(k, None) or fixed.get(k) or "") for k in key}
+    try:
+        edits.save_record(table, full_key, values, None, user, url)
+    except WangdiError as e:
+        if inst and e.code in ("edit-conflict", "invalid-record", "already-exists", "locked", "missing-key"):
+            return _institution(request, user, inst, None, url, error=e.zh, error_details=e.details)
+        raise
+    if table == "institution":
+        return _back(f"/institutions/{full_key['code']}", ok=table)
+    return _back(f"/institutions/{inst}", ok=table)
+
+
+@router.post("/institutions/{code}/staff")
+async def staff_add(request: Request, code: str, user: CurrentUser, url: Url) -> Response:
+    return await _add(request, user, url, "staff", ("staff_code",), code, {"institution_code": code})
+
+
+@router.post("/institutions/{code}/services")
+async def service_add(request: Request, code: str, user: CurrentUser, url: Url) -> Response:
+    return await _add(request, user, url, "service", ("institution_code", "service", "specialty"), code,
+                      {"institution_code": code})
+
+
+@router.post("/regions/{code}/institutions")
+async def institution_add(request: Request, code: str, user: CurrentUser, url: Url) -> Response:
+    check_region(user, code)
+    return await _add(request, user, url, "institution", ("code",), "", {})
+
+
 @router.get("/rules/{pack}/{rule_id}")
 def rule_page(request: Request, pack: str, rule_id: str, user: CurrentUser, url: Url, region: str = "") -> Response:
     region = check_region(user, region) if region else user.scope_code
@@ -176,8 +215,11 @@ def run_start(user: CurrentUser, url: Url, pack: Annotated[str, Form()], region:
 
 
 @router.get("/runs/compare")
-def runs_compare(request: Request, a: str, b: str, user: CurrentUser, url: Url, region: str = "") -> Response:
-    return render(request, "compare.html", user=user, d=service.compare(user, a, b, region, url))
+def runs_compare(request: Request, a: str, b: str, user: CurrentUser, url: Url, region: str = "",
+                 page: int = 1) -> Response:
+    d = service.compare(user, a, b, region, url)
+    changed = runs_mod.diff_results(queries._results(url, a, d["region"]), queries._results(url, b, d["region"]))
+    return render(request, "compare.html", user=user, d=d, v=present.compare_view(d, changed, url, page))
 
 
 @router.get("/import")
@@ -217,7 +259,12 @@ def approval_action(township: str, period: str, action: str, user: CurrentUser, 
 @router.get("/downloads")
 def downloads_page(request: Request, user: CurrentUser, region: str = "") -> Response:
     region = check_region(user, region) if region else user.scope_code
-    return render(request, "downloads.html", user=user, region=region)
+    return render(request, "downloads.html", user=user, region=region, today=date.today().isoformat())
+
+
+@router.get("/help")
+def help_page(request: Request, user: CurrentUser) -> Response:
+    return render(request, "help.html", user=user)
 
 
 @router.get("/search")

@@ -24,15 +24,10 @@ from wangdi.registry.reference import CODE_LISTS
 from wangdi.registry.tables import CENSUS
 from wangdi.registry.tables import result as result_t
 from wangdi.registry.tables import run as run_t
-from wangdi.web import places
+from wangdi.reports import labels
+from wangdi.web import charts, places
 
-GROUP_ZH = {"access": "服务可及", "assistance": "帮扶下沉", "beds": "床位", "clinics": "村卫生室", "continuing_care": "接续服务",
-            "contracts": "家庭医生签约", "county_hospitals": "县级医院", "digital": "信息化", "emergency": "急诊急救",
-            "equipment": "设备配置", "funding": "经费保障", "mechanisms": "体制机制", "network": "网络布局",
-            "primary_care": "基层服务", "public_health": "公共卫生", "services": "服务能力", "specialties": "专科建设",
-            "staff": "人员配备", "staffing": "人员队伍", "standards": "建设标准", "talent": "人才培养", "tcm": "中医药",
-            "township_centres": "乡镇卫生院", "training": "培训", "village_doctors": "乡村医生", "subsidies": "补助",
-            "other": "其他"}  # display labels for the rule groups packs use (a pack's unknown group shows its id)
+GROUP_ZH = labels.GROUP_ZH
 TYPE_ZH = CODE_LISTS["institution_type"]
 load_pack = lru_cache(maxsize=16)(packs.load)  # packs ship with the package and do not change while serving
 _RESULT_COLS = ["rule_id", "kind", "entity_code", "region_code", "outcome", "observed", "observed_low", "observed_high",
@@ -157,12 +152,13 @@ def _overview(url: str, pack_id: str, region: str, run_id: str, version: str) ->
     labels = {r.id: str(r.spec.get("label", r.summary)) for r in pack.rules.values()}
     counts = dict(res.group_by("outcome").len().iter_rows())
     group_ids = sorted(set(heat["group"].to_list()))
+    heatmap = {"rows": [{"code": c, "name": names.get(c, c)} for c in sorted(set(heat["child"].to_list()))],
+               "groups": [{"id": g, "name": GROUP_ZH.get(g, g)} for g in group_ids],
+               "cells": heat.sort("child", "group").to_dicts()}
     return {
         "counts": {k: int(v) for k, v in counts.items()},
         "targets": targets(url, pack_id, res, region),
-        "heatmap": {"rows": [{"code": c, "name": names.get(c, c)} for c in sorted(set(heat["child"].to_list()))],
-                    "groups": [{"id": g, "name": GROUP_ZH.get(g, g)} for g in group_ids],
-                    "cells": heat.sort("child", "group").to_dicts()},
+        "heatmap": heatmap, "heatmap_option": charts.heatmap_option(heatmap),
         "ranking": [dict(r, name=names.get(r["child"], r["child"])) for r in rank.to_dicts()],
         "rules_failing": [dict(r, label=labels.get(r["rule_id"], r["rule_id"])) for r in by_rule.to_dicts()],
         "biggest_gaps": [dict(r, label=labels.get(r["rule_id"], r["rule_id"]), name=inst_names.get(r["entity_code"], ""))
@@ -196,12 +192,31 @@ def registry_summary(url: str, region: str, version: str) -> dict[str, Any]:
             "beds": int(beds or 0), "staff": int(n_staff or 0), "synthetic": bool(synthetic)}
 
 
-def overview(pack_id: str, region: str, url: str | None = None) -> dict[str, Any]:
-    """The overview of one region under one pack: division, registry, latest run, targets, heat map, gaps."""
+def runs_covering(pack_id: str, region: str, url: str | None = None) -> list[dict[str, Any]]:
+    """The stored (non-scenario) runs of `pack_id` whose region covers `region`, newest first (the run picker)."""
+    eng = store.init_db(url)
+    prefixes = [region[:n] for n in (2, 4, 6, 9, 12) if n <= len(region)]
+    with eng.connect() as conn:
+        rows = conn.execute(sa.select(run_t.c.run_id, run_t.c.as_of, run_t.c.started_at, run_t.c.region_code).where(
+            run_t.c.pack == pack_id, run_t.c.region_code.in_(prefixes), run_t.c.scenario.is_(None))
+            .order_by(run_t.c.started_at.desc(), run_t.c.run_id.desc()).limit(100)).all()
+    return [{k: str(v) for k, v in r._mapping.items()} for r in rows]
+
+
+def overview(pack_id: str, region: str, url: str | None = None, run_id: str | None = None) -> dict[str, Any]:
+    """The overview of one region under one pack: division, registry, the chosen (default: latest) run, targets,
+    heat map, gaps. A chosen run must be of this pack and cover the region."""
     url = url or settings.database_url()
     d = places.division(region) if region else {"code": "", "name": "全部", "level": 0}
     load_pack(pack_id)
-    run = latest_run(pack_id, region, url)
+    choices = runs_covering(pack_id, region, url)
+    if run_id:
+        if run_id not in {c["run_id"] for c in choices}:
+            raise WangdiError("run-not-found", f"没有覆盖本地区的评估批次 {run_id}（规则包 {pack_id}）",
+                              f"no run {run_id} of {pack_id} covers {region}")
+        run: dict[str, Any] | None = dict(_run_row(run_id, url)._mapping)
+    else:
+        run = latest_run(pack_id, region, url)
     eng = store.init_db(url)
     with eng.connect() as conn:
         version = store.data_version(conn)
@@ -210,10 +225,15 @@ def overview(pack_id: str, region: str, url: str | None = None) -> dict[str, Any
                    "path": places.path_name(region),
                    "children": [{"code": c["code"], "name": c["name"]} for c in places.children(region)]},
         "pack": pack_id, "registry": registry_summary(url, region, version),
-        "run": {k: str(v) for k, v in run.items()} if run else None}
+        "run": {k: str(v) for k, v in run.items()} if run else None, "runs": choices}
     if run:
         out.update(_overview(url, pack_id, region, run["run_id"], version))
     return out
+
+
+def _run_row(run_id: str, url: str) -> Any:
+    with store.init_db(url).connect() as conn:
+        return conn.execute(sa.select(run_t).where(run_t.c.run_id == run_id)).first()
 
 
 def run_for(pack_id: str, region: str, url: str | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from wangdi.registry.schema import TABLE_MAP
 from wangdi.registry.tables import CENSUS
 from wangdi.registry.tables import result as result_t
 from wangdi.registry.tables import run as run_t
-from wangdi.web import approvals, places, queries
+from wangdi.web import approvals, charts, places, queries
 
 
 def _current(conn: sa.Connection, table: str, column: str, value: str) -> list[dict[str, Any]]:
@@ -130,4 +130,5 @@ def rule_page(pack_id: str, rule_id: str, region: str, url: str | None = None) -
         t = trend.setdefault(r.run_id, {"run_id": r.run_id, "as_of": str(r.as_of), "started_at": str(r.started_at)})
         t[r.outcome] = int(r.n)
     out["trend"] = list(trend.values())
+    out["trend_option"] = charts.trend_option(out["trend"])
     return out

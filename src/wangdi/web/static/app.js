@@ -2,7 +2,11 @@
 (function () {
   "use strict";
   document.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
-    el.addEventListener("change", function () { el.form.submit(); });
+    el.addEventListener("change", function () {
+      var run = document.getElementById("run-select");  // another plan has other runs: show its newest
+      if (el.id === "pack-select" && run) { run.disabled = true; }
+      el.form.submit();
+    });
   });
   var holder = document.getElementById("page-data");
   if (!holder || !window.echarts) { return; }
@@ -10,7 +14,10 @@
   var charts = [];
   var DAY = 86400000;
   function chart(el, option) { var c = window.echarts.init(el); c.setOption(option); charts.push(c); return c; }
-  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+  function resizeAll() { charts.forEach(function (c) { c.resize(); }); }
+  window.addEventListener("resize", resizeAll);
+  window.addEventListener("beforeprint", resizeAll);  // charts fit the printed page
+  window.addEventListener("afterprint", resizeAll);
 
   (data.targets || []).forEach(function (t, i) {
     var el = document.querySelector('.target-chart[data-index="' + i + '"]');
@@ -36,32 +43,17 @@
   });
 
   var hm = document.getElementById("heatmap");
-  if (hm && data.heatmap) {
-    var rows = data.heatmap.rows, groups = data.heatmap.groups;
-    var ri = {}, gi = {};
-    rows.forEach(function (r, i) { ri[r.code] = i; });
-    groups.forEach(function (g, i) { gi[g.id] = i; });
-    var cells = data.heatmap.cells.map(function (c) { return [gi[c.group], ri[c.child], c.pass_pct, c.n]; });
-    var hc = chart(hm, {
-      tooltip: { formatter: function (p) { return rows[p.value[1]].name + " · " + groups[p.value[0]].name + "：达标率 " + p.value[2] + "%（" + p.value[3] + " 条结论）"; } },
-      grid: { left: 120, right: 30, top: 10, bottom: 80 },
-      xAxis: { type: "category", data: groups.map(function (g) { return g.name; }), axisLabel: { rotate: 30 } },
-      yAxis: { type: "category", data: rows.map(function (r) { return r.name; }), inverse: true },
-      visualMap: { min: 0, max: 100, calculable: true, orient: "horizontal", left: "center", bottom: 0, inRange: { color: ["#d73027", "#fee08b", "#1a9850"] } },
-      series: [{ type: "heatmap", data: cells, label: { show: true, formatter: function (p) { return Math.round(p.value[2]); } } }]
-    });
+  if (hm && data.heatmap_option) {
+    // the option (data, colour dimension = pass rate) comes from the server (web/charts.py); only words are added here
+    var rows = data.heatmap.rows, groups = data.heatmap.groups, opt = data.heatmap_option;
+    opt.tooltip.formatter = function (p) {
+      return rows[p.value[1]].name + " · " + groups[p.value[0]].name + "<br>达标率 " + p.value[2] + "%（共 " + p.value[3] + " 条结论）";
+    };
+    opt.series[0].label.formatter = function (p) { return p.value[2] + "%"; };
+    var hc = chart(hm, opt);
     hc.on("click", function (p) { window.location.href = "/regions/" + rows[p.value[1]].code + "?pack=" + encodeURIComponent(data.pack); });
   }
 
   var tr = document.getElementById("trend");
-  if (tr && data.trend) {
-    var x = data.trend.map(function (t) { return t.as_of + " " + t.run_id.slice(-6); });
-    var kinds = ["pass", "fail", "met", "not_met", "unknown", "not_yet_due"];
-    var names = { pass: "达标", fail: "未达标", met: "已达成", not_met: "未达成", unknown: "缺数据", not_yet_due: "未到期" };
-    chart(tr, { tooltip: { trigger: "axis" }, legend: { bottom: 0 }, grid: { left: 50, right: 20, top: 20, bottom: 60 },
-      xAxis: { type: "category", data: x }, yAxis: { type: "value" },
-      series: kinds.filter(function (k) { return data.trend.some(function (t) { return t[k]; }); }).map(function (k) {
-        return { name: names[k], type: "bar", stack: "all", data: data.trend.map(function (t) { return t[k] || 0; }) };
-      }) });
-  }
+  if (tr && data.trend_option) { chart(tr, data.trend_option); }
 })();
