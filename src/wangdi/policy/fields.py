@@ -13,6 +13,8 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from wangdi.indicators.entity import DERIVED as INDICATOR_FIELDS
+from wangdi.indicators.entity import create_view as indicator_view
 from wangdi.registry.schema import TABLE_MAP
 
 PHYSICIAN = "('licensed_physician', 'assistant_physician')"
@@ -80,6 +82,7 @@ DERIVED: dict[str, dict[str, str]] = {
     "visit": {"institution_type": "", "is_primary": "at a primary-level institution (CHC, station, THC, clinic)",
               "within_county": "patient resides in the institution's county", "in_reporting_year": ""},
     "contract": {"in_reporting_year": "contract year is the reporting year", "institution_type": ""},
+    "indicator_value": INDICATOR_FIELDS,
 }
 
 
@@ -304,3 +307,4 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         i.division_code region_code, i.type_code institution_type, c.year = r.contract_year in_reporting_year
       FROM contract c CROSS JOIN reporting r JOIN institution i ON i.code = c.institution_code;
     """)
+    indicator_view(con, as_of)

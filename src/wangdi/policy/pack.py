@@ -19,21 +19,23 @@ from typing import Any
 import yaml
 
 from wangdi.errors import WangdiError
+from wangdi.indicators.entity import expand_target
 from wangdi.policy import expr
 from wangdi.policy.fields import ENTITIES, fields_of
 
 PACKS_DIR = Path(__file__).resolve().parents[1] / "packs"
 LINE = "__line__"
-COMMON = {"id", "kind", "clause", "text", "summary", "group", "reading", "label", "effective_from", "effective_to"}
+COMMON = {"id", "kind", "clause", "text", "summary", "group", "reading", "label", "effective_from", "effective_to",
+          "responsible"}
 KIND_KEYS: dict[str, set[str]] = {
     "requirement": COMMON | {"entity", "applies", "observed", "min", "max", "unit", "items", "check", "readiness",
                              "due"},
     "target": COMMON | {"entity", "level", "population", "numerator", "value", "denominator_value", "measure",
-                        "milestones", "unit", "scale"},
+                        "milestones", "unit", "scale", "indicator"},
     "entitlement": COMMON | {"entity", "applies", "amount", "period", "no_double", "clauses", "unit"},
 }
 MANIFEST_KEYS = {"id", "title", "issuer", "document_number", "issued", "jurisdiction", "region", "effective_from",
-                 "effective_to", "parents", "source", "status", "notes"}
+                 "effective_to", "parents", "source", "status", "notes", "responsible_note"}
 PARAM_KEYS = {"id", "clause", "text", "summary", "unit", "reading", "values"}
 VALUE_KEYS = {"value", "from", "to", "jurisdiction", "note"}
 MILESTONE_KEYS = {"by", "min", "max", "note"}
@@ -230,6 +232,8 @@ def _read_pack_folder(path: Path) -> Pack:
         if not rid or rid in rules:
             raise PackError("pack-duplicate-id", f"{where}：规则 id 缺失或重复", f"{where}: missing or duplicate rule id")
         spec = _strip({k: v for k, v in item.items() if k not in ("id", "kind", "clause", "text", "summary")})
+        if kind == "target" and spec.get("indicator"):
+            spec = expand_target(spec, path, where)
         rules[rid] = Rule(rid, kind, str(item.get("clause", "")), str(item.get("text", "")),
                           str(item.get("summary", "")), spec, pid, where)
     t_path, c_path = path / "tests.yaml", path / "coverage.yaml"

@@ -18,6 +18,7 @@ from wangdi.policy import engine
 from wangdi.policy.expr import compile_expr
 from wangdi.policy.fields import Dataset, fields_of
 from wangdi.policy.pack import Pack, load
+from wangdi.indicators.store import indicator_snapshot
 from wangdi.registry import store
 from wangdi.registry.schema import TABLES
 from wangdi.registry.tables import result as result_t
@@ -34,6 +35,7 @@ def load_dataset(region: str, as_of: date, url: str | None = None) -> Dataset:
     eng = store.init_db(url)
     with eng.connect() as conn:
         tables = {t.name: store.snapshot(conn, t.name, as_of, region) for t in TABLES}
+        tables["indicator_value"] = indicator_snapshot(conn, region)
         version = store.data_version(conn)
     return Dataset(tables, region_divisions(region), as_of, region, version)
 

@@ -183,6 +183,17 @@ VISIT = Table("visit", "就诊", ("visit_id",), (
     SYNTHETIC,
 ), "Visits by institution and patient residence (aggregated counts allowed).", bulk=True)
 
+INDICATOR_VALUE = Table("indicator_value", "指标填报", ("indicator", "division_code", "period"), (
+    Field("indicator", "指标代码", required=True, doc="an indicator a pack declares (indicators.yaml); `wangdi indicators list`"),
+    Field("division_code", "填报区划代码", "division", True, levels=(1, 2, 3),
+          doc="the county, city or province the value is for (the indicator's level)"),
+    Field("period", "报告期", required=True, doc="2025 (year), 2025Q4 (quarter) or 2025-12 (month), as the indicator declares"),
+    Field("value", "指标值", "float", min=0, doc="a share is a fraction 0–1 (0.65, not 65); a yes/no indicator is 1 or 0"),
+    Field("agency", "填报单位", doc="the reporting agency, e.g. 县医保局 (the indicator's declared agency)"),
+    Field("note", "说明"),
+    SYNTHETIC,
+), "Indicators reported by the responsible agencies per period (not held by the census itself).")
+
 TABLES: tuple[Table, ...] = (INSTITUTION, POPULATION, STAFF, EQUIPMENT, SERVICE, DEPLOYMENT, TRAINING,
-                             CONTRACT, VISIT)
+                             CONTRACT, VISIT, INDICATOR_VALUE)
 TABLE_MAP = {t.name: t for t in TABLES}

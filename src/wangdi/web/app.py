@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from wangdi import settings
 from wangdi.errors import WangdiError
 from wangdi.registry import store
-from wangdi.web import api, auth, pages
+from wangdi.web import api, auth, indicators, pages
 from wangdi.web.deps import error_body, status_of
 
 STATIC = Path(__file__).parent / "static"
@@ -85,6 +85,8 @@ def create_app(url: str | None = None, secure_cookies: bool | None = None) -> Fa
         return response
 
     app.include_router(api.router)
+    app.include_router(indicators.api)
+    app.include_router(indicators.pages)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -15,6 +15,7 @@ from wangdi.registry.report import ReportError
 from wangdi.registry.schema import TABLE_MAP
 from wangdi.registry.tables import CENSUS, audit
 from wangdi.registry.validate import ROW, Incoming, records_as_incoming, validate
+from wangdi.indicators.service import import_errors as indicator_import_errors
 from wangdi.web.approvals import locked_townships
 from wangdi.web.auth import User
 
@@ -117,6 +118,8 @@ def import_guard(user: User) -> Any:
             errors += [ReportError("locked", "该乡镇本期数据已审核锁定，不能导入修改", "township approved and locked",
                                    inc.table.name, inc.sheet, r, inc.letters.get(col, ""), col, v)
                        for r, v in zip(lk[ROW].to_list(), lk[col].to_list(), strict=True)]
+        errors += [ReportError(slug, zh, en, inc.table.name, inc.sheet, r, inc.letters.get(f, ""), f, v)
+                   for slug, zh, en, inc, r, f, v in indicator_import_errors(conn, user, incoming, frames)]
         return errors
 
     return guard

@@ -1,0 +1,54 @@
+"""reported indicators: indicator_value (versioned like census tables), reporter agencies, indicator approval
+
+Revision ID: 0006
+Revises: 0004
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0006'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'indicator_value',
+        sa.Column('row_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+        sa.Column('indicator', sa.String(), nullable=True),
+        sa.Column('division_code', sa.String(), nullable=True),
+        sa.Column('period', sa.String(), nullable=True),
+        sa.Column('value', sa.Float(), nullable=True),
+        sa.Column('agency', sa.String(), nullable=True),
+        sa.Column('note', sa.String(), nullable=True),
+        sa.Column('synthetic', sa.Boolean(), nullable=True),
+        sa.Column('valid_from', sa.Date(), nullable=False),
+        sa.Column('valid_to', sa.Date(), nullable=True),
+        sa.PrimaryKeyConstraint('row_id'),
+    )
+    op.create_index('ix_indicator_value_key', 'indicator_value', ['indicator', 'division_code', 'period', 'valid_to'])
+    op.create_table(
+        'reporter_agency',
+        sa.Column('username', sa.String(), nullable=False),
+        sa.Column('agency', sa.String(), nullable=False),
+        sa.PrimaryKeyConstraint('username'),
+    )
+    op.create_table(
+        'indicator_approval',
+        sa.Column('agency', sa.String(), nullable=False),
+        sa.Column('division_code', sa.String(), nullable=False),
+        sa.Column('period', sa.String(), nullable=False),
+        sa.Column('status', sa.String(), nullable=False),
+        sa.Column('comment', sa.Text(), nullable=True),
+        sa.Column('updated_by', sa.String(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('agency', 'division_code', 'period'),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('indicator_approval')
+    op.drop_table('reporter_agency')
+    op.drop_index('ix_indicator_value_key', table_name='indicator_value')
+    op.drop_table('indicator_value')
