@@ -14,11 +14,11 @@ import sqlalchemy as sa
 
 from wangdi import divisions
 from wangdi.errors import WangdiError
+from wangdi.indicators.store import indicator_snapshot
 from wangdi.policy import engine
 from wangdi.policy.expr import compile_expr
 from wangdi.policy.fields import Dataset, fields_of
 from wangdi.policy.pack import Pack, load
-from wangdi.indicators.store import indicator_snapshot
 from wangdi.registry import store
 from wangdi.registry.schema import TABLES
 from wangdi.registry.tables import result as result_t

@@ -101,7 +101,9 @@ def build(pack_id: str, region: str, as_of: date, url: str | None = None) -> Rep
             (pl.col("outcome") == "payable").sum().alias("应发笔数"),
         ).with_columns(乡镇=pl.col("township").replace_strict(names, default=pl.col("township"))).sort("township")
     rules = pl.DataFrame([{"规则": r.id, "类型": r.kind, "条款": r.clause, "条款原文": r.text, "摘要": r.summary,
-                           "解读": str(r.spec.get("reading", ""))} for r in pack.rules.values()])
+                           "解读": str(r.spec.get("reading", "")),
+                           "责任单位": "、".join(r.spec.get("responsible") or []) or str(pack.manifest.get(
+                               "responsible_note") or "")} for r in pack.rules.values()])
     quality = res.group_by("rule_id").agg((pl.col("outcome") == "unknown").sum().alias("缺数据"),
                                           pl.len().alias("结论数")).filter(pl.col("缺数据") > 0).sort("rule_id")
     counts = dict(res.group_by("outcome").len().iter_rows())

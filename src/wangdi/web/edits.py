@@ -10,12 +10,12 @@ import polars as pl
 import sqlalchemy as sa
 
 from wangdi.errors import WangdiError
+from wangdi.indicators.service import import_errors as indicator_import_errors
 from wangdi.registry import store
 from wangdi.registry.report import ReportError
 from wangdi.registry.schema import TABLE_MAP
 from wangdi.registry.tables import CENSUS, audit
 from wangdi.registry.validate import ROW, Incoming, records_as_incoming, validate
-from wangdi.indicators.service import import_errors as indicator_import_errors
 from wangdi.web.approvals import locked_townships
 from wangdi.web.auth import User
 
