@@ -26,7 +26,7 @@ COUNTY = "371521"  # 阳谷县
 
 
 @pytest.mark.parametrize(("kind", "as_of", "due"), [
-    ("year", date(2025, 12, 31), "2025"), ("year", date(2025, 12, 30), "2024"), ("year", date(2026, 1, 1), "2025"),
+    ("year", date(2025, 12, 31), "2025"), ("year", date(2025, 12, 30), "2023"), ("year", date(2026, 1, 1), "2025"),
     ("quarter", date(2025, 3, 31), "2025Q1"), ("quarter", date(2025, 3, 30), "2024Q4"),
     ("quarter", date(2025, 12, 31), "2025Q4"), ("quarter", date(2025, 8, 15), "2025Q2"),
     ("month", date(2024, 2, 29), "2024-02"), ("month", date(2024, 2, 28), "2024-01"), ("month", date(2025, 1, 5), "2024-12"),
@@ -113,19 +113,19 @@ def app(web_db: str) -> Any:
 
 def test_reporter_reports_own_agency_in_scope_only(app: Any) -> None:
     c = web_client(app, "ybj")
-    ok = c.post("/api/v1/indicators/report", json={"division": COUNTY, "period": "2025",
+    ok = c.post("/api/v1/indicators/report", json={"division": COUNTY, "period": "2026",
                                                    "values": {"drg_primary_groups": 21}})
     assert ok.status_code == 200 and ok.json()["added"] == 1, ok.text
-    other_agency = c.post("/api/v1/indicators/report", json={"division": COUNTY, "period": "2025",
+    other_agency = c.post("/api/v1/indicators/report", json={"division": COUNTY, "period": "2026",
                                                              "values": {"tcm_culture_parks": 1}})
     assert other_agency.status_code == 403 and other_agency.json()["error"]["code"] == "forbidden"
     other_county = web_client(app, "ybj_other").post("/api/v1/indicators/report", json={
-        "division": COUNTY, "period": "2025", "values": {"drg_primary_groups": 5}})
+        "division": COUNTY, "period": "2026", "values": {"drg_primary_groups": 5}})
     assert other_county.status_code == 403
     data_entry = web_client(app, "yanlou").post("/api/v1/indicators/report", json={
-        "division": COUNTY, "period": "2025", "values": {"drg_primary_groups": 5}})
+        "division": COUNTY, "period": "2026", "values": {"drg_primary_groups": 5}})
     assert data_entry.status_code == 403
-    form = c.get("/api/v1/indicators/values", params={"agency": "县医保局", "division": COUNTY, "period": "2025"}).json()
+    form = c.get("/api/v1/indicators/values", params={"agency": "县医保局", "division": COUNTY, "period": "2026"}).json()
     assert {i["id"]: i["value"] for i in form["indicators"]}["drg_primary_groups"] == 21
     with store.engine(app.state.url).connect() as conn:
         rows = conn.execute(sa.select(audit.c.actor).where(audit.c.table_name == "indicator_value")).all()
@@ -134,17 +134,17 @@ def test_reporter_reports_own_agency_in_scope_only(app: Any) -> None:
 
 def test_submitted_and_approved_values_are_locked_until_reopened(app: Any) -> None:
     c, approver = web_client(app, "ybj"), web_client(app, "county")
-    key = {"agency": "县医保局", "division": COUNTY, "period": "2024"}
-    assert c.post("/api/v1/indicators/report", json={"division": COUNTY, "period": "2024",
+    key = {"agency": "县医保局", "division": COUNTY, "period": "2023"}
+    assert c.post("/api/v1/indicators/report", json={"division": COUNTY, "period": "2023",
                                                      "values": {"drg_primary_groups": 12}}).status_code == 200
     assert c.post("/api/v1/indicators/approval", json={**key, "action": "submit"}).status_code == 200
     assert c.post("/api/v1/indicators/approval", json={**key, "action": "approve"}).status_code == 403
     assert approver.post("/api/v1/indicators/approval", json={**key, "action": "approve"}).status_code == 200
-    locked = c.post("/api/v1/indicators/report", json={"division": COUNTY, "period": "2024",
+    locked = c.post("/api/v1/indicators/report", json={"division": COUNTY, "period": "2023",
                                                        "values": {"drg_primary_groups": 13}})
     assert locked.status_code == 409 and locked.json()["error"]["code"] == "locked"
     assert approver.post("/api/v1/indicators/approval", json={**key, "action": "reopen"}).status_code == 200
-    assert c.post("/api/v1/indicators/report", json={"division": COUNTY, "period": "2024",
+    assert c.post("/api/v1/indicators/report", json={"division": COUNTY, "period": "2023",
                                                      "values": {"drg_primary_groups": 13}}).json()["changed"] == 1
 
 

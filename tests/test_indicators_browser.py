@@ -1,5 +1,5 @@
 """Browser test (headless chromium): a reporter of 县医保局 signs in, reports the DRG primary-group count for
-2025 on the indicator form, and the target that reads it (003 五（五）「不少于20个」) changes from unknown to met."""
+2026 on the indicator form, and the target that reads it (003 五（五）「不少于20个」) changes from unknown to met."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _drg_outcome(url: str) -> str:
 
     from wangdi import api
 
-    _run, res = api.evaluate("yanggu-2024", "371521", date(2025, 12, 31), url=url, store_run=False)
+    _run, res = api.evaluate("yanggu-2024", "371521", date(2026, 12, 31), url=url, store_run=False)
     return str(res.filter(pl.col("rule_id") == "drg_primary_groups")["outcome"][0])
 
 
@@ -68,12 +68,12 @@ def test_reporter_reports_a_period_and_the_target_changes(server: tuple[str, str
     wait_url(b, "/indicators")
     assert "县医保局" in b.find_element(By.TAG_NAME, "h1").text
     assert "待 县医保局 填报" in b.find_element(By.ID, "indicators").text
-    supervision = base + "/supervision?agency=县医保局&region=371521&pack=yanggu-2024&as_of=2025-12-31"
+    supervision = base + "/supervision?agency=县医保局&region=371521&pack=yanggu-2024&as_of=2026-12-31"
     b.get(supervision)
     assert "待 县医保局 填报" in b.find_element(By.ID, "pending").text
     drg = next(r for r in b.find_elements(By.CSS_SELECTOR, "#rules tr") if "DRG" in r.text)
     assert "无法判断" in drg.text
-    b.get(base + "/indicators?agency=县医保局&division=371521&period=2025")
+    b.get(base + "/indicators?agency=县医保局&division=371521&period=2026")
     field = b.find_element(By.ID, "v_drg_primary_groups")
     field.clear()
     field.send_keys("21")
@@ -87,7 +87,7 @@ def test_reporter_reports_a_period_and_the_target_changes(server: tuple[str, str
     drg = next(r for r in b.find_elements(By.CSS_SELECTOR, "#rules tr") if "DRG" in r.text)
     assert "已达到" in drg.text and not b.find_elements(By.ID, "pending")
     shot(b, "indicators-supervision-met")
-    b.get(base + "/indicators?agency=县医保局&division=371521&period=2025")
+    b.get(base + "/indicators?agency=县医保局&division=371521&period=2026")
     b.find_element(By.ID, "act-submit").click()
     wait_url(b, "/indicators")
     assert b.find_element(By.ID, "status").text == "已上报待审核"

@@ -71,7 +71,8 @@ def expand_target(spec: dict[str, Any], folder: Path, where: str) -> dict[str, A
     out.setdefault("level", TARGET_LEVEL[ind.level])
     out.setdefault("label", ind.zh)
     out.setdefault("unit", "" if ind.unit in ("share", "flag") else ind.unit)
-    out.setdefault("responsible", [ind.agency])
+    agencies = [str(a) for a in out.get("responsible") or []]
+    out["responsible"] = agencies if ind.agency in agencies else [*agencies, ind.agency]  # the reporter answers too
     return out
 
 

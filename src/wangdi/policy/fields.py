@@ -15,6 +15,8 @@ import polars as pl
 
 from wangdi.indicators.entity import DERIVED as INDICATOR_FIELDS
 from wangdi.indicators.entity import create_view as indicator_view
+from wangdi.indicators.history import DERIVED as HISTORY_FIELDS
+from wangdi.indicators.history import create_views as history_views
 from wangdi.registry.schema import TABLE_MAP
 
 PHYSICIAN = "('licensed_physician', 'assistant_physician')"
@@ -82,7 +84,7 @@ DERIVED: dict[str, dict[str, str]] = {
     "visit": {"institution_type": "", "is_primary": "at a primary-level institution (CHC, station, THC, clinic)",
               "within_county": "patient resides in the institution's county", "in_reporting_year": ""},
     "contract": {"in_reporting_year": "contract year is the reporting year", "institution_type": ""},
-    "indicator_value": INDICATOR_FIELDS,
+    "indicator_value": INDICATOR_FIELDS, **HISTORY_FIELDS,
 }
 
 
@@ -308,3 +310,4 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
       FROM contract c CROSS JOIN reporting r JOIN institution i ON i.code = c.institution_code;
     """)
     indicator_view(con, as_of)
+    history_views(con, as_of)

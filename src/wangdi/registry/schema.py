@@ -92,6 +92,14 @@ INSTITUTION = Table("institution", "机构", ("code",), (
     _b("has_separate_rooms", "诊室分室设置", "003 中心村卫生室"),
     _b("elderly_friendly", "老年友善医疗机构", "003 三（四）14"),
     _n("info_officers", "信息管理人员数", doc="003 三（五）20: trained information staff"),
+    _n("catchment_population", "服务范围常住人口",
+       doc="community health centre / station: resident population of the area it serves (002 三（一）1)"),
+    _n("diseases_capable", "能识别和初步诊治的常见病种数",
+       doc="common and frequent diseases it can identify and treat initially, as assessed (002 三（一）3)"),
+    _b("tcm_expert_station", "名中医药专家基层工作站", "003 三（一）2: a famous-TCM-expert primary-care workstation"),
+    _n("tcm_senior_sessions_weekly", "上级医院高级职称中医师每周坐诊次数", "float",
+       doc="003 三（一）2: sessions a week by a senior TCM physician of a higher-level hospital"),
+    _n("tcm_techniques_promoted", "向村卫生室推广的中医适宜技术类数", doc="003 三（一）2: categories promoted"),
     SYNTHETIC,
 ), "Institutions of the county health network: hospitals, THCs, CHCs, stations, village clinics.")
 

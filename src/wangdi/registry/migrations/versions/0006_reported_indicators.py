@@ -1,4 +1,5 @@
-"""reported indicators: indicator_value (versioned like census tables), reporter agencies, indicator approval
+"""reported indicators: indicator_value (versioned like census tables), reporter agencies, indicator approval;
+institution facts the packs need (catchment population, disease capability, TCM workstation contents)
 
 Revision ID: 0006
 Revises: 0004
@@ -28,6 +29,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('row_id'),
     )
     op.create_index('ix_indicator_value_key', 'indicator_value', ['indicator', 'division_code', 'period', 'valid_to'])
+    for name, kind in (('catchment_population', sa.BigInteger()), ('diseases_capable', sa.BigInteger()),
+                       ('tcm_expert_station', sa.Boolean()), ('tcm_senior_sessions_weekly', sa.Float()),
+                       ('tcm_techniques_promoted', sa.BigInteger())):
+        with op.batch_alter_table('institution') as batch:
+            batch.add_column(sa.Column(name, kind, nullable=True))
     op.create_table(
         'reporter_agency',
         sa.Column('username', sa.String(), nullable=False),
@@ -52,3 +58,7 @@ def downgrade() -> None:
     op.drop_table('reporter_agency')
     op.drop_index('ix_indicator_value_key', table_name='indicator_value')
     op.drop_table('indicator_value')
+    with op.batch_alter_table('institution') as batch:
+        for name in ('catchment_population', 'diseases_capable', 'tcm_expert_station', 'tcm_senior_sessions_weekly',
+                     'tcm_techniques_promoted'):
+            batch.drop_column(name)
