@@ -26,7 +26,7 @@ COUNTY = "371521"  # 阳谷县
 
 
 @pytest.mark.parametrize(("kind", "as_of", "due"), [
-    ("year", date(2025, 12, 31), "2025"), ("year", date(2025, 12, 30), "2023"), ("year", date(2026, 1, 1), "2025"),
+    ("year", date(2025, 12, 31), "2025"), ("year", date(2025, 12, 30), "2024"), ("year", date(2026, 1, 1), "2025"),
     ("quarter", date(2025, 3, 31), "2025Q1"), ("quarter", date(2025, 3, 30), "2024Q4"),
     ("quarter", date(2025, 12, 31), "2025Q4"), ("quarter", date(2025, 8, 15), "2025Q2"),
     ("month", date(2024, 2, 29), "2024-02"), ("month", date(2024, 2, 28), "2024-01"), ("month", date(2025, 1, 5), "2024-12"),

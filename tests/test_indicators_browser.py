@@ -67,6 +67,7 @@ def test_reporter_reports_a_period_and_the_target_changes(server: tuple[str, str
     b.find_element(By.ID, "login-button").click()
     wait_url(b, "/indicators")
     assert "县医保局" in b.find_element(By.TAG_NAME, "h1").text
+    b.get(base + "/indicators?agency=县医保局&division=371521&period=2026")
     assert "待 县医保局 填报" in b.find_element(By.ID, "indicators").text
     supervision = base + "/supervision?agency=县医保局&region=371521&pack=yanggu-2024&as_of=2026-12-31"
     b.get(supervision)
