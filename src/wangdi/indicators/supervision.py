@@ -30,11 +30,14 @@ def agencies(pack: Pack) -> list[str]:
     return list(seen)
 
 
-def _row_view(row: dict[str, Any]) -> dict[str, Any]:
-    """The one place this module reads result columns (typed results: switch here)."""
+def _row_view(row: dict[str, Any], rule: Rule) -> dict[str, Any]:
+    """The one place this module reads result columns (typed results; Chinese text from the one formatter)."""
+    from wangdi.policy import formatting
+
     return {"entity_code": row["entity_code"], "outcome": row["outcome"],
             "outcome_zh": OUTCOME_ZH.get(str(row["outcome"]), str(row["outcome"])),
-            "observed": row.get("observed"), "required": row.get("required"), "message": row.get("message")}
+            "observed": row.get("observed"), "required_min": row.get("required_min"),
+            "message": formatting.describe(row, rule)}
 
 
 def _overdue(rule: Rule, outcome: str, as_of: date) -> bool:
@@ -55,7 +58,7 @@ def supervise(pack_id: str, agency: str, region: str, as_of: date, url: str | No
         results = engine.evaluate(pack, data, [r.id for r in mine])
     rules = []
     for r in mine:
-        rows = [_row_view(x) for x in results.filter(pl.col("rule_id") == r.id).iter_rows(named=True)] \
+        rows = [_row_view(x, r) for x in results.filter(pl.col("rule_id") == r.id).iter_rows(named=True)] \
             if results.height else []
         counts: dict[str, int] = {}
         for x in rows:

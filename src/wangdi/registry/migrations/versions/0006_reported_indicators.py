@@ -2,13 +2,13 @@
 institution facts the packs need (catchment population, disease capability, TCM workstation contents)
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0012
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
