@@ -118,7 +118,8 @@ def pack_show(pack_id: str) -> dict[str, Any]:
     p = pack.load(pack_id)
     return {**runs.pack_summary(p),
             "rules": [{"id": r.id, "kind": r.kind, "clause": r.clause, "summary": r.summary, "text": r.text,
-                       "group": r.group, "from_pack": r.pack, "reading": r.spec.get("reading", "")}
+                       "group": r.group, "from_pack": r.pack, "reading": r.spec.get("reading", ""),
+                       "responsible": list(r.spec.get("responsible") or [])}
                       for r in p.rules.values()],
             "parameters": [{"id": q.id, "clause": q.clause, "text": q.text, "values": q.values, "unit": q.unit,
                             "from_pack": q.pack} for q in p.parameters.values()]}

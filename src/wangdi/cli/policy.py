@@ -126,7 +126,8 @@ def packs_show(pack_id: str, as_json: Annotated[bool, typer.Option("--json")] = 
     console.print(f"[bold]{info['id']}[/] {info['title']}（{info['document_number'] or '文号未载明'}）")
     for r in info["rules"]:
         console.print(f"\n[bold]{r['id']}[/] [{r['kind']}] 条款 {r['clause']}\n  原文：{r['text']}\n  {r['summary']}"
-                      + (f"\n  解读：{r['reading']}" if r["reading"] else ""))
+                      + (f"\n  解读：{r['reading']}" if r["reading"] else "")
+                      + (f"\n  责任单位：{'、'.join(r['responsible'])}" if r["responsible"] else ""))
 
 
 @packs.command("lint")

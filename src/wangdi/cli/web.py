@@ -16,7 +16,8 @@ app.add_typer(users, name="users")
 
 @users.command("add")
 def users_add(name: str,
-              role: Annotated[str, typer.Option("--role", help="administrator / analyst / data_entry / approver / viewer")],
+              role: Annotated[str, typer.Option(
+                  "--role", help="administrator / analyst / data_entry / approver / viewer / reporter")],
               scope: Annotated[str, typer.Option("--scope", help="区划代码：用户只能看到该区划以下的数据；空为全部")] = "",
               password: Annotated[str | None, typer.Option("--password", help="不给则读 WANGDI_PASSWORD 或提示输入")] = None,
               display_name: Annotated[str, typer.Option("--display-name")] = "") -> None:

@@ -37,6 +37,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                  "eligible": 4000},
     "visit": {"visit_id": "V1", "institution_code": "371521108001", "residence_code": "371521108201",
               "visit_date": "2025-03-02", "kind": "门诊", "count": 12},
+    "indicator_value": {"indicator": "drg_primary_groups", "division_code": "371521", "period": "2025", "value": 20,
+                        "agency": "县医保局", "note": ""},
 }
 
 

@@ -18,6 +18,10 @@ import duckdb
 import polars as pl
 
 from wangdi.errors import WangdiError
+from wangdi.indicators.entity import FIELD_TYPES as INDICATOR_TYPES
+from wangdi.indicators.entity import create_view as indicator_view
+from wangdi.indicators.history import FIELD_TYPES as HISTORY_TYPES
+from wangdi.indicators.history import create_views as history_views
 from wangdi.policy import expr
 from wangdi.policy.catalogue import (
     CATALOGUE,
@@ -32,7 +36,9 @@ from wangdi.policy.catalogue import (
 )
 from wangdi.registry.schema import POPULATION, TABLE_MAP
 
-ENTITIES = tuple(e.name for e in ENTITY_SPECS)
+# entities built by the indicator modules' own views (reported values, year-on-year and five-year windows)
+EXTERNAL_TYPES: dict[str, dict[str, str]] = {"indicator_value": INDICATOR_TYPES, **HISTORY_TYPES}
+ENTITIES = tuple(e.name for e in ENTITY_SPECS) + tuple(EXTERNAL_TYPES)
 _KIND_TYPE = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "date": "DATE"}
 PACK_FIELD_KEYS = {"name", "entity", "type", "unit", "label", "description", "expr", "clause"}
 
@@ -44,8 +50,12 @@ def declared(entity: str, extra: Iterable[Derived] = ()) -> list[Derived]:
 
 def field_types(entity: str, extra: Iterable[Derived] = ()) -> dict[str, str]:
     """Every field of an entity with its DuckDB type: registry columns, keys, then derived fields."""
-    spec = SPEC_MAP[entity]
     out: dict[str, str] = {}
+    if entity in EXTERNAL_TYPES:
+        out.update(EXTERNAL_TYPES[entity])
+        out.update({f.name: f.type for f in declared(entity, extra)})
+        return out
+    spec = SPEC_MAP[entity]
     if spec.table:
         out.update({f.name: _KIND_TYPE.get(f.kind, "VARCHAR") for f in TABLE_MAP[spec.table].fields})
     out.update({"entity_code": "VARCHAR", "region_code": "VARCHAR"})
@@ -170,6 +180,8 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date, region: str = "") -> Non
         else:
             con.execute(f"CREATE OR REPLACE TEMP VIEW v_base_{spec.name} AS {sql}")
             con.execute(f"CREATE OR REPLACE TEMP VIEW v_ent_{spec.name} AS SELECT * FROM v_base_{spec.name}")
+    indicator_view(con, as_of)
+    history_views(con, as_of)
 
 
 # --- fields a pack declares (`derived:` in pack.yaml) -------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from wangdi.errors import WangdiError
+from wangdi.indicators.entity import expand_target
 from wangdi.policy import expr
 from wangdi.policy.catalogue import Derived
 from wangdi.policy.fields import ENTITIES, fields_of, pack_fields
@@ -28,16 +29,16 @@ from wangdi.registry.reference import EQUIPMENT_BY_KEY
 PACKS_DIR = Path(__file__).resolve().parents[1] / "packs"
 LINE = "__line__"
 COMMON = {"id", "kind", "clause", "text", "summary", "summary_en", "group", "reading", "label", "effective_from",
-          "effective_to"}
+          "effective_to", "responsible"}
 KIND_KEYS: dict[str, set[str]] = {
     "requirement": COMMON | {"entity", "applies", "observed", "min", "max", "unit", "items", "check", "readiness",
                              "due"},
     "target": COMMON | {"entity", "level", "population", "numerator", "value", "denominator_value", "measure",
-                        "milestones", "unit", "scale"},
+                        "milestones", "unit", "scale", "indicator"},
     "entitlement": COMMON | {"entity", "applies", "amount", "period", "no_double", "clauses", "unit"},
 }
 MANIFEST_KEYS = {"id", "title", "issuer", "document_number", "issued", "jurisdiction", "region", "effective_from",
-                 "effective_to", "parents", "source", "status", "notes", "derived", "planning"}
+                 "effective_to", "parents", "source", "status", "notes", "derived", "planning", "responsible_note"}
 PARAM_KEYS = {"id", "clause", "text", "summary", "unit", "reading", "values"}
 VALUE_KEYS = {"value", "from", "to", "jurisdiction", "note"}
 MILESTONE_KEYS = {"by", "min", "max", "note"}
@@ -363,6 +364,8 @@ def _rules(path: Path, pid: str) -> dict[str, Rule]:
             raise PackError("pack-duplicate-id", f"{where}：规则 id 缺失、无效或重复",
                             f"{where}: missing, bad or duplicate rule id")
         spec = _strip({k: v for k, v in item.items() if k not in ("id", "kind", "clause", "text", "summary")})
+        if kind == "target" and spec.get("indicator"):
+            spec = expand_target(spec, path, where)
         rules[rid] = Rule(rid, kind, str(item.get("clause", "")), str(item.get("text", "")),
                           str(item.get("summary", "")), spec, pid, where)
     return rules

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from wangdi import divisions
 from wangdi.errors import WangdiError
+from wangdi.indicators.store import indicator_snapshot
 from wangdi.policy import engine, formatting, results
 from wangdi.policy.expr import compile_expr
 from wangdi.policy.fields import Dataset, fields_of
@@ -35,6 +36,7 @@ def load_dataset(region: str, as_of: date, url: str | None = None) -> Dataset:
     eng = store.init_db(url)
     with eng.connect() as conn:
         tables = {t.name: store.snapshot(conn, t.name, as_of, region) for t in TABLES}
+        tables["indicator_value"] = indicator_snapshot(conn, region)
         version = store.data_version(conn)
     return Dataset(tables, region_divisions(region), as_of, region, version)
 

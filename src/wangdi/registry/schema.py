@@ -92,6 +92,14 @@ INSTITUTION = Table("institution", "机构", ("code",), (
     _b("has_separate_rooms", "诊室分室设置", "003 中心村卫生室"),
     _b("elderly_friendly", "老年友善医疗机构", "003 三（四）14"),
     _n("info_officers", "信息管理人员数", doc="003 三（五）20: trained information staff"),
+    _n("catchment_population", "服务范围常住人口",
+       doc="community health centre / station: resident population of the area it serves (002 三（一）1)"),
+    _n("diseases_capable", "能识别和初步诊治的常见病种数",
+       doc="common and frequent diseases it can identify and treat initially, as assessed (002 三（一）3)"),
+    _b("tcm_expert_station", "名中医药专家基层工作站", "003 三（一）2: a famous-TCM-expert primary-care workstation"),
+    _n("tcm_senior_sessions_weekly", "上级医院高级职称中医师每周坐诊次数", "float",
+       doc="003 三（一）2: sessions a week by a senior TCM physician of a higher-level hospital"),
+    _n("tcm_techniques_promoted", "向村卫生室推广的中医适宜技术类数", doc="003 三（一）2: categories promoted"),
     SYNTHETIC,
 ), "Institutions of the county health network: hospitals, THCs, CHCs, stations, village clinics.")
 
@@ -183,6 +191,17 @@ VISIT = Table("visit", "就诊", ("visit_id",), (
     SYNTHETIC,
 ), "Visits by institution and patient residence (aggregated counts allowed).", bulk=True)
 
+INDICATOR_VALUE = Table("indicator_value", "指标填报", ("indicator", "division_code", "period"), (
+    Field("indicator", "指标代码", required=True, doc="an indicator a pack declares (indicators.yaml); `wangdi indicators list`"),
+    Field("division_code", "填报区划代码", "division", True, levels=(1, 2, 3),
+          doc="the county, city or province the value is for (the indicator's level)"),
+    Field("period", "报告期", required=True, doc="2025 (year), 2025Q4 (quarter) or 2025-12 (month), as the indicator declares"),
+    Field("value", "指标值", "float", min=0, doc="a share is a fraction 0–1 (0.65, not 65); a yes/no indicator is 1 or 0"),
+    Field("agency", "填报单位", doc="the reporting agency, e.g. 县医保局 (the indicator's declared agency)"),
+    Field("note", "说明"),
+    SYNTHETIC,
+), "Indicators reported by the responsible agencies per period (not held by the census itself).")
+
 TABLES: tuple[Table, ...] = (INSTITUTION, POPULATION, STAFF, EQUIPMENT, SERVICE, DEPLOYMENT, TRAINING,
-                             CONTRACT, VISIT)
+                             CONTRACT, VISIT, INDICATOR_VALUE)
 TABLE_MAP = {t.name: t for t in TABLES}

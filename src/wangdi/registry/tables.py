@@ -137,3 +137,22 @@ approval = sa.Table(
     sa.Column("updated_by", sa.String, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
+
+# --- reported indicators: who reports for which agency, and approval per agency, division and period -----------
+
+reporter_agency = sa.Table(
+    "reporter_agency", metadata,
+    sa.Column("username", sa.String, primary_key=True),  # a user with role `reporter`
+    sa.Column("agency", sa.String, nullable=False),  # e.g. 县医保局: the agency whose indicators the user reports
+)
+
+indicator_approval = sa.Table(
+    "indicator_approval", metadata,
+    sa.Column("agency", sa.String, primary_key=True),
+    sa.Column("division_code", sa.String, primary_key=True),  # the county / city / province reported for
+    sa.Column("period", sa.String, primary_key=True),  # 2025 / 2025Q4 / 2025-12
+    sa.Column("status", sa.String, nullable=False),  # submitted / approved / returned / reopened
+    sa.Column("comment", sa.Text, nullable=True),
+    sa.Column("updated_by", sa.String, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)

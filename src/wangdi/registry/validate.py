@@ -177,6 +177,11 @@ def _check_rules(inc: Incoming, t: pl.DataFrame, report: Report) -> None:
         bad = t.filter(pl.col("end_date") < pl.col("start_date"))
         report.extend(_err(inc, "end-before-start", "结束日期早于开始日期", "end date before start date",
                            bad, "end_date"))
+    if name == "indicator_value":
+        from wangdi.indicators.entity import check_rows
+
+        for slug, zh, en, bad, fld in check_rows(t):
+            report.extend(_err(inc, slug, zh, en, bad, fld))
     if name == "equipment":
         bad = t.filter(pl.col("functioning") > pl.col("count"))
         report.extend(_err(inc, "functioning-exceeds-count", "正常使用数量大于设备数量",

@@ -109,8 +109,9 @@ def build(pack_id: str, region: str, as_of: date, url: str | None = None) -> Rep
         ).with_columns(乡镇=pl.col("township").replace_strict(names, default=pl.col("township"))).sort("township")
     rules = pl.DataFrame([{"规则": labels[r.id], "类型": kind_zh(r.kind), "条款": r.clause, "条款原文": r.text,
                            "摘要": r.summary if _cjk(r.summary) else "",
-                           "解读": str(r.spec.get("reading", "")) if _cjk(r.spec.get("reading")) else ""}
-                          for r in pack.rules.values()])
+                           "解读": str(r.spec.get("reading", "")) if _cjk(r.spec.get("reading")) else "",
+                           "责任单位": "、".join(r.spec.get("responsible") or []) or str(pack.manifest.get(
+                               "responsible_note") or "")} for r in pack.rules.values()])
     quality = res.group_by("rule_id").agg((pl.col("outcome") == "unknown").sum().alias("缺数据"),
                                           pl.len().alias("结论数")).filter(pl.col("缺数据") > 0).sort("rule_id") \
         .select(pl.col("rule_id").replace_strict(labels, default="其他规定").alias("规则"), "缺数据", "结论数")

@@ -96,7 +96,11 @@ def synthesise(region: str, seed: int = 1, year: int = 2025,
     out = {"institution": inst, "population": population, "staff": staff, "equipment": equipment,
            "service": service, "deployment": deployment, "training": training, "contract": contract,
            "visit": visit}
+    out = add_facts(out, rng, region, year)  # facts and reported indicators the packs need (synthetic)
     return {k: _conform(k, v) for k, v in out.items()}
+
+
+from wangdi.synth.facts import add_facts  # noqa: E402 - after the helpers it uses
 
 
 def _conform(name: str, df: pl.DataFrame) -> pl.DataFrame:

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from wangdi import settings
 from wangdi.errors import WangdiError
 from wangdi.registry import store
-from wangdi.web import api, auth, exports, pages
+from wangdi.web import api, auth, exports, indicators, pages
 from wangdi.web.deps import error_body, status_of
 from wangdi.web.limits import BodyLimit
 
@@ -87,6 +87,8 @@ def create_app(url: str | None = None, secure_cookies: bool | None = None) -> Fa
 
     app.add_middleware(BodyLimit)  # outermost: a too-large body is refused before sessions or forms are read
     app.include_router(api.router)
+    app.include_router(indicators.api)
+    app.include_router(indicators.pages)
     app.include_router(pages.router)
     app.include_router(exports.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

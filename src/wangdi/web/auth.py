@@ -28,7 +28,7 @@ from wangdi.registry.tables import app_user, audit, web_session
 from wangdi.web import places
 
 ROLES = {"administrator": "系统管理员", "analyst": "分析人员", "data_entry": "数据录入", "approver": "审核人员",
-         "viewer": "只读用户"}
+         "viewer": "只读用户", "reporter": "指标填报"}
 # permission -> roles holding it; every role may read within its scope
 PERMISSIONS: dict[str, set[str]] = {
     "read": set(ROLES),
@@ -37,6 +37,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "submit": {"administrator", "data_entry"},  # submit a township's census for approval
     "approve": {"administrator", "approver"},  # approve / return / reopen
     "admin": {"administrator"},  # users, audit log
+    "report": {"administrator", "reporter"},  # report indicator values for one agency (wangdi.indicators)
 }
 SESSION_HOURS = 12
 MAX_FAILURES, WINDOW_S = 5, 300

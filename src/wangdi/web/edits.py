@@ -10,6 +10,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from wangdi.errors import WangdiError
+from wangdi.indicators.service import import_errors as indicator_import_errors
 from wangdi.registry import locks, store
 from wangdi.registry.report import ReportError
 from wangdi.registry.schema import TABLE_MAP
@@ -103,6 +104,9 @@ def import_guard(user: User) -> Any:
     """Kept for callers that pass a guard: the scope and lock checks now run in every import (registry.locks)."""
 
     def guard(conn: sa.Connection, frames: dict[str, pl.DataFrame], incoming: list[Incoming]) -> list[ReportError]:
-        return []
+        # scope and locks of census rows run in every import (registry.locks); a reporter's indicator rows
+        # are also checked against the agency the reporter reports for
+        return [ReportError(slug, zh, en, inc.table.name, inc.sheet, r, inc.letters.get(f, ""), f, v)
+                for slug, zh, en, inc, r, f, v in indicator_import_errors(conn, user, incoming, frames)]
 
     return guard

@@ -95,7 +95,10 @@ def rule_page(pack_id: str, rule_id: str, region: str, url: str | None = None) -
     out: dict[str, Any] = {"pack": pack_id, "region": region, "region_name": places.path_name(region),
                            "rule": {"id": rule.id, "kind": rule.kind, "clause": rule.clause, "text": rule.text,
                                     "summary": rule.summary, "reading": str(rule.spec.get("reading", "")),
-                                    "group": rule.group, "label": str(rule.spec.get("label", rule.summary))},
+                                    "group": rule.group, "label": str(rule.spec.get("label", rule.summary)),
+                                    "responsible": list(rule.spec.get("responsible") or []),
+                                    "responsible_note": str(pack.manifest.get("responsible_note") or ""),
+                                    "indicator": rule.spec.get("indicator")},
                            "parameters": params, "run": None, "counts": {}, "failing": [], "trend": []}
     run = queries.latest_run(pack_id, region, url)
     eng = store.init_db(url)
