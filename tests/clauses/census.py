@@ -20,6 +20,7 @@ import polars as pl
 from wangdi import exchange
 from wangdi.exchange.writers import write_xlsx
 from wangdi.policy import runs
+from wangdi.policy.results import Outcome
 from wangdi.registry import store
 from wangdi.registry.schema import TABLE_MAP
 from wangdi.registry.store import polars_schema
@@ -29,17 +30,26 @@ Row = dict[str, Any]
 
 @dataclass(frozen=True)
 class Verdict:
-    """A rule's verdict on one entity (institution, person, region): outcome and gap in the rule's unit."""
+    """A rule's verdict on one entity (institution, person, region): typed outcome and numbers (results.py)."""
 
     outcome: str
     gap: float | None
+    observed: float | None = None
+    required_min: float | None = None
+    required_max: float | None = None
+    deadline: date | None = None
+    unknown_n: int | None = None
 
 
 def read_verdicts(results: pl.DataFrame) -> dict[tuple[str, str], Verdict]:
-    """THE one reader of result columns: (rule id, entity code) → Verdict."""
+    """THE one reader of result columns (the typed frame of policy/results.py): (rule id, entity code) → Verdict."""
+    cols = ["rule_id", "entity_code", "outcome", "gap", "observed", "required_min", "required_max", "deadline",
+            "unknown_n"]
     out: dict[tuple[str, str], Verdict] = {}
-    for r in results.select("rule_id", "entity_code", "outcome", "gap").iter_rows(named=True):
-        out[(r["rule_id"], r["entity_code"])] = Verdict(str(r["outcome"]), r["gap"])
+    for r in results.select(cols).iter_rows(named=True):
+        out[(r["rule_id"], r["entity_code"])] = Verdict(
+            str(Outcome(r["outcome"])), r["gap"], r["observed"], r["required_min"], r["required_max"],
+            r["deadline"], r["unknown_n"])
     return out
 
 

@@ -63,12 +63,15 @@ def test_paired_assistance_is_a_year_from_a_county_hospital(ganzhou: Census, thc
 #   200 000 people, general THC: 120–240 is capped at 100 → 100 beds meet it; central THC: 120–150 → 150.
 #   villages of 20 000 + 10 000: band 20 (18 raised to the floor) – 36 → 36 beds meet it.
 #   no population entered: unknown.
-@pytest.mark.parametrize(("thc", "expected", "gap"), [
-    ("B30", "pass", None), ("B29", "fail", 1), ("B20", "pass", None), ("B21", "fail", 1),
-    ("B100", "pass", None), ("C150", "pass", None), ("B36", "pass", None), ("BNP", "unknown", None)])
-def test_bed_band_read_as_a_whole(ganzhou: Census, thc: str, expected: str, gap: float | None) -> None:
+@pytest.mark.parametrize(("thc", "expected", "gap", "band"), [
+    ("B30", "pass", None, (30, 60)), ("B29", "fail", 1, (30, 60)), ("B20", "pass", None, (20, 20)),
+    ("B21", "fail", 1, (20, 20)), ("B100", "pass", None, (100, 100)), ("C150", "pass", None, (120, 150)),
+    ("B36", "pass", None, (20, 36)), ("BNP", "unknown", None, (None, None))])
+def test_bed_band_read_as_a_whole(ganzhou: Census, thc: str, expected: str, gap: float | None,
+                                  band: tuple[float | None, float | None]) -> None:
     v = ganzhou.verdict(PACK, AS_OF, "thc_beds_per_1000", thc)
     assert v is not None and (v.outcome, v.gap) == (expected, gap)
+    assert (v.required_min, v.required_max) == pytest.approx(band) if band[0] is not None else v.required_min is None
 
 
 # The three bed rules of 四（二）6 never contradict each other: 20 beds in a township of 10 000, and 100 beds in

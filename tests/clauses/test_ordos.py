@@ -35,6 +35,8 @@ STAFFING = ["health_tech_share", "registered_gps", "tcm_physician_share", "publi
     ("THC_GOOD", MID_2025, "pass"), ("THC_GOOD", END_2025, "pass")])
 def test_section_deadline_end_2025(ordos: Census, rule: str, inst: str, as_of: date, expected: str) -> None:
     assert outcome(ordos, rule, inst, as_of) == expected
+    v = ordos.verdict(PACK, as_of, rule, inst)
+    assert v is not None and v.deadline == END_2025
 
 
 # 二（二）3 「必须取得《中华人民共和国乡村医生执业证书》或执业助理医师以上资格。」 under the same deadline.
