@@ -16,6 +16,7 @@ from wangdi.policy import runs
 from wangdi.registry import store
 from wangdi.registry.tables import result as result_t
 from wangdi.registry.tables import run as run_t
+from wangdi.reports import yearly
 
 OUTCOME_ZH = {"pass": "达标", "fail": "未达标", "not_applicable": "不适用", "unknown": "缺数据", "met": "已达成",
               "not_met": "未达成", "not_yet_due": "未到期", "payable": "应发", "not_payable_duplicate": "不重复享受"}
@@ -42,6 +43,7 @@ class ReportData:
     quality: pl.DataFrame
     history: pl.DataFrame
     notes: list[str] = field(default_factory=list)
+    yearly: pl.DataFrame | None = None  # year-on-year change of the region's targets (reports/yearly.py)
 
 
 def _percent(text: Any) -> float | None:
@@ -113,6 +115,7 @@ def build(pack_id: str, region: str, as_of: date, url: str | None = None) -> Rep
     notes = [f"规则包 {pack.id}（内容哈希 {pack.content_hash}），评估批次 {run_id}，数据版本 {data.data_version}。"]
     if synthetic:
         notes.append(SYNTHETIC_NOTE)
+    history = _history(pack_id, region, url)
     return ReportData(pack.id, pack.title, str(pack.manifest.get("document_number") or "文号未载明"), region,
                       names.get(region, region), as_of, run_id, synthetic, inst.height, headline, targets, townships,
-                      gaps, subsidies, rules, quality, _history(pack_id, region, url), notes)
+                      gaps, subsidies, rules, quality, history, notes, yearly.year_on_year(history, labels))

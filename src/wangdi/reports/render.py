@@ -10,6 +10,7 @@ import polars as pl
 
 from wangdi.reports import charts
 from wangdi.reports.content import ReportData
+from wangdi.reports.yearly import YEARLY_HEAD
 
 TARGET_COLS = ["目标", "地区", "clause_ref", "结论", "observed", "required", "gap", "gap_unit"]
 TARGET_HEAD = ["目标", "地区", "条款", "结论", "现状", "要求（期限）", "差距", "单位"]
@@ -24,6 +25,8 @@ def sections(d: ReportData) -> list[tuple[str, pl.DataFrame, list[str]]]:
     out = [("目标进展", d.targets.select(TARGET_COLS), TARGET_HEAD),
            ("乡镇达标情况", d.townships.select(TOWN_COLS), ["乡镇", "规则组", "达标", "未达标", "未到期", "缺数据"]),
            ("机构差距清单", d.gaps.select(GAP_COLS), GAP_HEAD)]
+    if d.yearly is not None and d.yearly.height:
+        out.insert(1, ("年度变化（比上年）", d.yearly, YEARLY_HEAD))
     if d.subsidies is not None:
         out.append(("补助测算", d.subsidies.select("乡镇", "应发笔数", "应发金额（元）"), ["乡镇", "应发笔数", "应发金额（元）"]))
     out.append(("附录：规则与条款", d.rules, list(d.rules.columns)))
