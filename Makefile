@@ -70,6 +70,7 @@ lint: install
 	$(BIN)/mypy
 
 bench: install fonts
+	$(BIN)/python benchmarks/cli_bench.py
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/report_bench.py
 	$(BIN)/python benchmarks/plan_bench.py

@@ -7,14 +7,19 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from wangdi import api
+from wangdi.cli.lazy import lazy
 from wangdi.errors import WangdiError
+
+if TYPE_CHECKING:
+    from wangdi import api
+else:
+    api = lazy("wangdi.api")
 
 app = typer.Typer(help="wangdi 网底：县域卫生服务体系登记、政策规则包与评估。", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)

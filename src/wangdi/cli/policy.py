@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.table import Table
 
-from wangdi import api
 from wangdi.cli.core import _date, _json, app, console
+from wangdi.cli.lazy import lazy
 from wangdi.errors import WangdiError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from wangdi import api
+else:
+    api, pl = lazy("wangdi.api"), lazy("polars")
 
 runs = typer.Typer(help="评估批次 (evaluation runs)", no_args_is_help=True)
 packs = typer.Typer(help="规则包 (policy packs)", no_args_is_help=True)
