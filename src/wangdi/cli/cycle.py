@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from wangdi import api
 from wangdi.cli.core import _json, app, console
+from wangdi.cli.lazy import lazy
+
+if TYPE_CHECKING:
+    from wangdi import api
+    from wangdi.registry import history
+else:
+    api, history = lazy("wangdi.api"), lazy("wangdi.registry.history")
 
 
 @app.command()
@@ -18,8 +24,6 @@ def changes(region: Annotated[str, typer.Option(help="区划代码（县或乡�
             details: Annotated[bool, typer.Option("--details", help="逐条列出")] = False,
             as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """比上年变化：按乡镇列出两期普查之间新增、离岗、变更的机构、人员、设备，以及结论变化。"""
-    from wangdi.registry import history
-
     since, until, df = api.changes_since_last_year(region, year, pack)
     if as_json:
         _json({"since": since, "until": until, "changes": df.to_dicts()})
