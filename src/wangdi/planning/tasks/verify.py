@@ -82,15 +82,16 @@ def _equipment_states(pack: packs.Pack, tasks: pl.DataFrame, con: duckdb.DuckDBP
     if buys.is_empty():
         return states
     con.register("_buys", buys)
-    have = con.sql("SELECT b.task_id, b.rules || '（' || b.item || '）' AS what, list_contains(e.equipment_items, b.item) AS present "
-                   "FROM _buys b "
+    have = con.sql("SELECT b.task_id, b.rules || '（' || b.item || '）' AS what, "
+                   "list_contains(e.equipment_items, b.item) AS present FROM _buys b "
                    "LEFT JOIN ent_institution e ON e.entity_code = b.subject").pl()
     con.unregister("_buys")
     own = have.select("task_id", rule_id=pl.col("what"),
                       state=pl.when(pl.col("present")).then(pl.lit(CLOSED)).when(pl.col("present") == False)  # noqa: E712
                       .then(pl.lit(OPEN)).otherwise(pl.lit(UNKNOWN)), outcome=pl.lit(None, pl.String))
     ids = buys["task_id"].to_list()
-    return pl.concat([states.filter(~pl.col("task_id").is_in(ids)), own], how="vertical_relaxed")
+    merged: pl.DataFrame = pl.concat([states.filter(~pl.col("task_id").is_in(ids)), own], how="vertical_relaxed")
+    return merged
 
 
 def _next_census(tasks: pl.DataFrame, as_of: date | None, url: str | None) -> date:
