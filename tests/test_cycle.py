@@ -301,3 +301,61 @@ def test_bad_reward_rates_are_refused_whole(db_url: str, tmp_path: Path) -> None
     assert tasks.rewards.rates(db_url).is_empty()  # nothing written
     with pytest.raises(WangdiError, match="没有此权限"):
         tasks.set_rates(bad, COUNTY, db_url)
+
+
+def _fill(path: Path, edits: dict[str, dict[str, object]]) -> None:
+    """Fill in a township workbook as a director would: by the Chinese headers."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    ws = wb["任务清单"]
+    keys = [str(c.value).split("\n")[-1] for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        tid = row[keys.index("task_id")].value
+        for k, v in edits.get(str(tid), {}).items():
+            row[keys.index(k)].value = v
+    wb.save(path)
+
+
+def test_township_workbook_round_trip_is_all_or_nothing(two_years_db: Path, plan_file: Path, tmp_path: Path) -> None:
+    from wangdi.planning.tasks import document
+
+    url, t = _adopted(two_years_db, plan_file, tmp_path)
+    tasks.file_list(TOWNSHIP, 2026, "yanggu-2024", COUNTY, url)
+    [path] = document.write_documents(TOWNSHIP, 2026, "yanggu-2024", tmp_path / "docs", url)
+    a, b = t["task_id"][0], t["task_id"][1]
+    good = {"status": "已完成", "started_on": date(2026, 3, 1), "completed_on": date(2026, 8, 1), "spent": 800,
+            "evidence": "照片"}
+    _fill(path, {a: good, b: {"status": "已验收"}})  # b skips to 已验收 without anything: refused
+    with pytest.raises(WangdiError) as e:
+        document.import_progress(path, TOWN, url)
+    assert f"（{b}）" in e.value.zh and f"（{a}）" not in e.value.zh
+    assert (tasks.read_tasks(TOWNSHIP, 2026, url=url)["status"] == "not_started").all()  # nothing written
+    _fill(path, {b: {"status": "进行中", "started_on": date(2026, 4, 1)}})
+    assert document.import_progress(path, TOWN, url) == {"rows": t.height, "changed": 2}
+    now = dict(tasks.read_tasks(TOWNSHIP, 2026, url=url).select("task_id", "status").iter_rows())
+    assert (now[a], now[b]) == ("completed", "in_progress")
+    with pytest.raises(WangdiError, match="刷新"):  # the same workbook again: its versions are stale
+        document.import_progress(path, TOWN, url)
+
+
+def test_cli_adopt_file_update(two_years_db: Path, plan_file: Path, tmp_path: Path,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from wangdi.cli import app
+
+    url = copy_db(two_years_db, tmp_path / "c.sqlite")
+    monkeypatch.setenv("WANGDI_DATABASE_URL", url)
+    run = CliRunner().invoke
+    r = run(app, ["plan", "adopt", "--plan", str(plan_file), "--year", "2026", "--out", str(tmp_path / "docs")])
+    assert r.exit_code == 0, r.output
+    assert "阎楼镇" in r.output and (tmp_path / "docs" / f"{TOWNSHIP}-2026-任务清单.xlsx").exists()
+    tid = tasks.read_tasks(TOWNSHIP, 2026, url=url)["task_id"][0]
+    r = run(app, ["tasks", "update", tid, "--status", "进行中", "--started-on", "2026-03-01"])
+    assert isinstance(r.exception, WangdiError) and "尚未备案" in r.exception.zh
+    assert run(app, ["tasks", "file", "--township", TOWNSHIP, "--year", "2026", "--pack", "yanggu-2024"]).exit_code == 0
+    r = run(app, ["tasks", "update", tid, "--status", "进行中", "--started-on", "2026-03-01"])
+    assert r.exit_code == 0 and "已更新" in r.output
+    r = run(app, ["tasks", "list", "--region", TOWNSHIP, "--status", "进行中"])
+    assert tid in r.output and "进行中" in r.output
