@@ -359,3 +359,39 @@ def test_cli_adopt_file_update(two_years_db: Path, plan_file: Path, tmp_path: Pa
     assert r.exit_code == 0 and "已更新" in r.output
     r = run(app, ["tasks", "list", "--region", TOWNSHIP, "--status", "进行中"])
     assert tid in r.output and "进行中" in r.output
+
+
+def test_web_task_pages_track_with_scope_and_clear_refusals(two_years_db: Path, plan_file: Path, tmp_path: Path) -> None:
+    from tests.conftest import WEB_PASSWORD, web_client
+    from wangdi.web import auth
+    from wangdi.web.app import create_app
+
+    url, t = _adopted(two_years_db, plan_file, tmp_path)
+    for name, role, scope in (("county", "approver", "371521"), ("yanlou", "data_entry", TOWNSHIP),
+                              ("acheng", "data_entry", "371521103")):
+        auth.add_user(name, WEB_PASSWORD, role, scope, url=url)
+    app = create_app(url)
+    county, yanlou, acheng = (web_client(app, u) for u in ("county", "yanlou", "acheng"))
+    page = county.get(f"/tasks?region={TOWNSHIP}&year=2026")  # type: ignore[attr-defined]
+    assert page.status_code == 200 and "阎楼镇" in page.text and "备案" in page.text and "合成数据" in page.text
+    tid = t["task_id"][0]
+    r = yanlou.post(f"/tasks/{tid}/track", data={"version": 1, "status": "in_progress",  # type: ignore[attr-defined]
+                                                  "started_on": "2026-03-01"}, headers={"accept": "text/html"})
+    assert r.status_code >= 400 and "尚未备案" in r.text
+    r = county.post("/tasks/file", data={"township": TOWNSHIP, "year": 2026, "pack": "yanggu-2024"},  # type: ignore[attr-defined]
+                    follow_redirects=False)
+    assert r.status_code == 303
+    r = acheng.post(f"/tasks/{tid}/track", data={"version": 1, "status": "in_progress",  # type: ignore[attr-defined]
+                                                  "started_on": "2026-03-01"})
+    assert r.status_code == 404  # another township's task does not exist for them
+    r = yanlou.post(f"/tasks/{tid}/track", data={"version": 1, "status": "in_progress",  # type: ignore[attr-defined]
+                                                  "started_on": "2026-03-01"}, follow_redirects=False)
+    assert r.status_code == 303
+    detail = yanlou.get(f"/tasks/{tid}")  # type: ignore[attr-defined]
+    assert "进行中" in detail.text and "报送进度" in detail.text
+    r = yanlou.post(f"/tasks/{tid}/track", data={"version": 1, "status": "completed"})  # type: ignore[attr-defined]
+    assert r.status_code == 409 or "刷新" in r.text  # stale version
+    doc = county.get(f"/tasks/document?township={TOWNSHIP}&year=2026&pack=yanggu-2024")  # type: ignore[attr-defined]
+    assert doc.status_code == 200 and doc.content[:2] == b"PK"
+    ch = county.get(f"/changes?region={TOWNSHIP}")  # type: ignore[attr-defined]
+    assert ch.status_code == 200 and "比上年变化" in ch.text and "离岗" in ch.text
