@@ -41,6 +41,9 @@ demo: install fonts
 	done
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi plan --pack yanggu-2024 --region 371521 --as-of 2025-12-31 \
 	  --budget 2026=8000000 --out var/yanggu-plan-2026.xlsx
+	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi plan adopt --plan var/yanggu-plan-2026.xlsx --year 2026
+	WANGDI_DATABASE_URL=$(DEMO_DB) WANGDI_USER=县卫健局 $(BIN)/wangdi tasks file --township 371521 --year 2026 --pack yanggu-2024
+	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi tasks documents --region 371521 --year 2026 --pack yanggu-2024 --out var/yanggu-tasks-2026
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi import var/yanggu-synthetic/371521-2026.xlsx >/dev/null
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi evaluate --pack yanggu-2024 --region 371521 --as-of 2026-12-31
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi changes --region 371521 --pack yanggu-2024

@@ -113,6 +113,9 @@ def test_report_shows_year_on_year_change(three_years_db: Path, tmp_path: Path) 
     assert {"2024年", "2025年", "2026年"} <= years
     changed = d.yearly.filter(pl.col("比上年") != "—")
     assert changed.height and changed["比上年"].str.contains("个百分点").all()
+    from wangdi.reports.render import sections
+
+    assert "年度变化（比上年）" in [title for title, _, _ in sections(d)]
     # values differ across years for at least one target: trends are not flat
     assert d.yearly.group_by("目标").agg(pl.col("现状").n_unique()).filter(pl.col("现状") > 1).height
 

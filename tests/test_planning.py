@@ -175,3 +175,20 @@ def test_star_pairs_grouped_never_put_a_star_before_its_six_haves() -> None:
         six_y, star_y = sol.funded.get(2 * k), sol.funded.get(2 * k + 1)
         assert star_y is None or (six_y is not None and six_y <= star_y)
     assert sol.objective == pytest.approx(_brute_force(acts, {2025: 5.0, 2026: 6.0}, []), rel=1e-3)
+
+
+def test_greedy_start_respects_budgets_and_order() -> None:
+    from wangdi.planning.optimize import greedy
+
+    six_a, six_b = _action(1, 2, "six_haves", inst="C"), _action(1, 2, "six_haves", inst="C")
+    six_b.key = ("C1", "six_haves", "y")
+    star = _action(1, 1, "star_upgrade", inst="C")
+    others = [_action(k, 3) for k in range(2, 6)]
+    acts = [six_a, six_b, star, *others]
+    target = TargetNeed("t", "目标", "371521", 1, date(2025, 12, 31), [2])
+    plan = greedy(acts, {2025: 5.0, 2026: 3.0}, [target], {0: None}, {2: [0, 1]}, 10.0)
+    assert plan[2] == 2025 and plan[0] <= 2025 and plan[1] <= 2025  # the star with both six-haves, by its deadline
+    for y, budget in ((2025, 5.0), (2026, 3.0)):
+        assert sum(acts[i].cost or 0 for i, yy in plan.items() if yy == y) <= budget
+    sol = solve(acts, {2025: 5.0, 2026: 3.0}, [target])  # a star waiting for two six-haves stays a single choice
+    assert sol.met == {"t/371521": True} and sol.funded[2] >= max(sol.funded[0], sol.funded[1])

@@ -104,12 +104,19 @@ def tasks_list(region: Annotated[str, typer.Option(help="区划代码")], year: 
 
 
 @tasks_app.command("file")
-def tasks_file(township: Annotated[str, typer.Option(help="乡镇区划代码")], year: Annotated[int, typer.Option()],
-               pack: Annotated[str, typer.Option(help="规则包 id")]) -> None:
+def tasks_file(township: Annotated[str, typer.Option(help="乡镇区划代码；给县代码则备案其下全部未备案的乡镇")],
+               year: Annotated[int, typer.Option()], pack: Annotated[str, typer.Option(help="规则包 id")]) -> None:
     """备案：县卫健局对乡镇任务清单备案；备案后任务内容锁定，修改须说明理由并留痕。"""
-    row = tasks.file_list(township, year, pack, _actor())
-    console.print(f"已备案：{township} {year} 年 {row['tasks']} 项任务，预算 {row['budget']:,.0f} 元"
-                  f"（{row['filed_by']}，{row['filed_at']}）")
+    towns = [township]
+    if len(township) < 9:
+        filed = {f["township"] for f in tasks.filings(township, year) if f["pack"] == pack}
+        towns = sorted(set(tasks.read_tasks(township, year, pack)["township"].to_list()) - filed)
+        if not towns:
+            raise WangdiError("no-tasks", f"{township} 下没有 {year} 年待备案的任务清单", "nothing to file")
+    for town in towns:
+        row = tasks.file_list(town, year, pack, _actor())
+        console.print(f"已备案：{town} {year} 年 {row['tasks']} 项任务，预算 {row['budget']:,.0f} 元"
+                      f"（{row['filed_by']}，{row['filed_at']}）")
 
 
 @tasks_app.command("amend")

@@ -12,6 +12,7 @@ served × weakness (weakest first), larger when funded by its own due date and e
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +21,7 @@ from typing import Any
 from wangdi.errors import WangdiError
 from wangdi.planning.actions import Action
 
+log = logging.getLogger("wangdi.planning")
 TARGET_REWARD = 1000.0
 ACTION_BUDGET_OF_OBJECTIVE = 500.0  # action weights sum to at most this: never worth more than one target
 
@@ -45,7 +47,7 @@ class Solution:
     groups: int = 0  # decision groups after grouping identical actions
 
 
-WEIGHT_STEP = 0.02  # priority weights within 2% of each other count as equal inside a group (error bounded below)
+WEIGHT_STEP = 0.05  # priority weights within 5% of each other count as equal inside a group (error bounded below)
 
 
 def _pairs(actions: list[Action], costed: list[int]) -> tuple[list[tuple[int, int]], list[tuple[int, list[int]]]]:
@@ -72,7 +74,7 @@ def _bucket(a: Action) -> int:
 
 def group_actions(actions: list[Action], costed: list[int], targets: list[TargetNeed]) -> list[Group]:
     """Identical actions — same kind, cost, due year, effect (the targets they count toward) and priority (weight
-    within 2%) — in one group; a clinic's six-haves + star-upgrade pair groups with identical pairs."""
+    within 5%) — in one group; a clinic's six-haves + star-upgrade pair groups with identical pairs."""
     counts_for: dict[int, tuple[int, ...]] = {}
     for t_idx, t in enumerate(targets):
         for i in t.actions:
@@ -152,26 +154,30 @@ def solve(actions: list[Action], budgets: dict[int, float], targets: list[Target
                 h.addConstr(sum(n[g, 1, yy] - n[g, 0, yy] for yy in years if yy <= y) <= 0)
     for y in years:
         if spend[y]:
-            h.addConstr(sum(spend[y]) <= budgets[y])
-    for i, js in _pairs(actions, costed)[1]:  # stars waiting for several six-haves actions: single binaries
+            h.addConstr(h.qsum(spend[y]) <= budgets[y])
+    for i, js in _pairs(actions, costed)[1]:  # stars waiting for shared or several six-haves: single binaries
         for j in js:
             for y in years:
                 h.addConstr(n[(*where[i], y)] <= sum(n[(*where[j], yy)] for yy in years if yy <= y))
-    pairs = {star: six for six, star in _pairs(actions, costed)[0]}
+    one_to_one, several = _pairs(actions, costed)
+    pairs = {star: six for six, star in one_to_one}
     z = _target_constraints(h, actions, targets, years, n, where, budgets, pairs)
     terms += [TARGET_REWARD * v for v in z.values()]
-    start = greedy(actions, budgets, targets, z, pairs, total_w)
+    start = greedy(actions, budgets, targets, z, {**{i: js for i, js in several}, **{i: [j] for i, j in pairs.items()}},
+                   total_w)
     _warm_start(h, n, z, where, targets, years, start)
     t0 = time.perf_counter()
     if terms:
-        h.maximize(sum(terms))
+        h.maximize(h.qsum(terms))
     seconds = time.perf_counter() - t0
     status = str(h.getModelStatus()).split(".")[-1]
     info = h.getInfo()
     counts = {k: h.val(v) for k, v in n.items()} if terms else {}
     funded = _assign(actions, groups, years, counts, total_w) if terms else {}
-    met = {f"{targets[t].rule_id}/{targets[t].region}": h.val(v) > 0.5 for t, v in z.items()} if terms else {}
-    obj = sum(_coefficient(actions[i], y, years, total_w) for i, y in funded.items()) + TARGET_REWARD * sum(met.values())
+    obj, met = _value(actions, targets, z, years, funded, total_w)
+    start_obj, start_met = _value(actions, targets, z, years, start, total_w)
+    if start_obj > obj:  # the solver stopped before matching its starting plan: keep the better one
+        funded, obj, met = start, start_obj, start_met
     gap = 0.0
     if terms and math.isfinite(info.mip_dual_bound):
         gap = max(0.0, info.mip_dual_bound + error - obj) / max(abs(obj), 1e-9)
@@ -181,6 +187,7 @@ def solve(actions: list[Action], budgets: dict[int, float], targets: list[Target
 def _warm_start(h: Any, n: dict[tuple[int, int, int], Any], z: dict[int, Any], where: dict[int, tuple[int, int]],
                 targets: list[TargetNeed], years: list[int], funded: dict[int, int]) -> None:
     """Hand the greedy plan to the solver as its first incumbent (as group counts)."""
+    import highspy
     import numpy as np
 
     counts: dict[tuple[int, int, int], int] = {k: 0 for k in n}
@@ -189,7 +196,9 @@ def _warm_start(h: Any, n: dict[tuple[int, int, int], Any], z: dict[int, Any], w
     met = {t: float(sum(1 for i in targets[t].actions if funded.get(i, 9999) <= _last(targets[t], years))
                     >= targets[t].needed) for t in z}
     cols = [(n[k].index, float(v)) for k, v in counts.items()] + [(z[t].index, met[t]) for t in z]
-    h.setSolution(len(cols), np.array([c for c, _ in cols], dtype=np.int32), np.array([v for _, v in cols]))
+    status = h.setSolution(len(cols), np.array([c for c, _ in cols], dtype=np.int32), np.array([v for _, v in cols]))
+    if status != highspy.HighsStatus.kOk:  # not fatal: the solver then starts from scratch
+        log.warning("warm start refused by HiGHS: %s", status)
 
 
 def _target_constraints(h: Any, actions: list[Action], targets: list[TargetNeed], years: list[int],
@@ -236,48 +245,58 @@ def _cardinality_cuts(h: Any, actions: list[Action], targets: list[TargetNeed], 
             h.addConstr(sum(z[t] for t in due) <= k)
 
 
+def _value(actions: list[Action], targets: list[TargetNeed], z: dict[int, Any], years: list[int],
+           funded: dict[int, int], total_w: float) -> tuple[float, dict[str, bool]]:
+    """The original objective of a plan (every action's own weight) and which targets it meets."""
+    met = {f"{targets[t].rule_id}/{targets[t].region}": sum(
+        1 for i in targets[t].actions if funded.get(i, 9999) <= _last(targets[t], years)) >= targets[t].needed
+        for t in z}
+    value = sum(_coefficient(actions[i], y, years, total_w) for i, y in funded.items())
+    return value + TARGET_REWARD * sum(met.values()), met
+
+
 def _last(t: TargetNeed, years: list[int]) -> int:
     return min(years[-1], t.deadline.year) if t.deadline else years[-1]
 
 
 def greedy(actions: list[Action], budgets: dict[int, float], targets: list[TargetNeed], z: dict[int, Any],
-           pairs: dict[int, int], total_w: float) -> dict[int, int]:
-    """A feasible plan to start the solver from: the cheapest targets first (each with its `needed` cheapest
-    candidates, a star's six-haves included, in the earliest year with room), then the rest by weight per yuan."""
+           needs: dict[int, list[int]], total_w: float) -> dict[int, int]:
+    """A feasible plan to start the solver from (and to fall back on): the cheapest targets first (each with its
+    `needed` cheapest candidates, a star's six-haves included, in the earliest year with room), then the rest by
+    weight per yuan. `needs[i]`: the actions i must wait for."""
     years = sorted(budgets)
     room = dict(budgets)
     funded: dict[int, int] = {}
 
-    def price(i: int) -> float:
-        need = pairs.get(i)
-        return (actions[i].cost or 0.0) + ((actions[need].cost or 0.0) if need is not None and need not in funded else 0.0)
+    def chain(i: int) -> list[int]:
+        return [j for j in (*needs.get(i, []), i) if j not in funded]
 
-    def fund(picks: list[int], y: int) -> None:
-        for i in picks:
-            for j in ((pairs[i], i) if i in pairs else (i,)):
-                if j not in funded:
-                    funded[j] = y
-                    room[y] -= actions[j].cost or 0.0
+    def price(i: int) -> float:
+        return sum(actions[j].cost or 0.0 for j in chain(i))
 
     plans = []
     for t in z:
+        usable = sorted((i for i in targets[t].actions if actions[i].cost is not None), key=price)
+        plans.append((sum(price(i) for i in usable[:targets[t].needed]), t))
+    for _, t in sorted(plans):
         usable = sorted((i for i in targets[t].actions if actions[i].cost is not None and i not in funded), key=price)
-        picks = usable[:targets[t].needed]
-        plans.append((sum(price(i) for i in picks), t, picks))
-    for total, t, picks in sorted(plans):
-        if len(picks) < targets[t].needed:
+        done = sum(1 for i in targets[t].actions if i in funded)
+        picks = usable[:max(0, targets[t].needed - done)]
+        steps = list(dict.fromkeys(j for i in picks for j in chain(i)))
+        need = sum(actions[j].cost or 0.0 for j in steps)
+        y = next((y for y in years if y <= _last(targets[t], years) and room[y] >= need), None)
+        if y is None or len(picks) + done < targets[t].needed:
             continue
-        y = next((y for y in years if y <= _last(targets[t], years) and room[y] >= sum(price(i) for i in picks)), None)
-        if y is not None and total <= sum(room.values()):
-            fund(picks, y)
+        for j in steps:
+            funded[j] = y
+        room[y] -= need
     rest = sorted((i for i, a in enumerate(actions) if a.cost is not None and i not in funded),
-                  key=lambda i: (actions[i].kind == "star_upgrade", -_coefficient(actions[i], years[0], years, total_w)
+                  key=lambda i: (i in needs, -_coefficient(actions[i], years[0], years, total_w)
                                  / max(actions[i].cost or 0.0, 1.0)))
     for i in rest:
-        need = pairs.get(i)
-        y = next((y for y in years if room[y] >= (actions[i].cost or 0.0) and (need is None or (
-            need in funded and funded[need] <= y))), None)
-        if y is not None and i not in funded:
+        y = next((y for y in years if room[y] >= (actions[i].cost or 0.0)
+                  and all(funded.get(j, 9999) <= y for j in needs.get(i, []))), None)
+        if y is not None:
             funded[i] = y
             room[y] -= actions[i].cost or 0.0
     return funded

@@ -25,10 +25,10 @@ def sections(d: ReportData) -> list[tuple[str, pl.DataFrame, list[str]]]:
     out = [("目标进展", d.targets.select(TARGET_COLS), TARGET_HEAD),
            ("乡镇达标情况", d.townships.select(TOWN_COLS), ["乡镇", "规则组", "达标", "未达标", "未到期", "缺数据"]),
            ("机构差距清单", d.gaps.select(GAP_COLS), GAP_HEAD)]
-    if d.yearly is not None and d.yearly.height:
-        out.insert(1, ("年度变化（比上年）", d.yearly, YEARLY_HEAD))
     if d.subsidies is not None:
         out.append(("补助测算", d.subsidies.select("乡镇", "应发笔数", "应发金额（元）"), ["乡镇", "应发笔数", "应发金额（元）"]))
+    if d.yearly is not None and d.yearly["年度"].n_unique() > 1:  # two census years or more
+        out.append(("年度变化（比上年）", d.yearly, YEARLY_HEAD))
     out.append(("附录：规则与条款", d.rules, list(d.rules.columns)))
     out.append(("数据质量", d.quality, ["规则", "缺数据", "结论数"]))
     return out
