@@ -127,34 +127,7 @@ def solve(actions: list[Action], budgets: dict[int, float], targets: list[Target
     h.setOptionValue("threads", 2)
     groups = group_actions(actions, costed, targets)
     total_w = sum(_weight(actions[i]) for i in costed) or 1.0
-    n: dict[tuple[int, int, int], Any] = {}  # (group, side, year)
-    terms: list[Any] = []
-    spend: dict[int, list[Any]] = {y: [] for y in years}
-    where: dict[int, tuple[int, int]] = {}
-    error = 0.0
-    for g, grp in enumerate(groups):
-        for side, members in enumerate((grp.first, grp.second)):
-            if not members:
-                continue
-            for i in members:
-                where[i] = (g, side)
-            diffs = []
-            for y in years:
-                n[g, side, y] = h.addIntegral(lb=0, ub=len(members)) if len(members) > 1 else h.addBinary()
-                coef = [_coefficient(actions[i], y, years, total_w) for i in members]
-                mean = sum(coef) / len(coef)
-                diffs.append([abs(c - mean) for c in coef])
-                terms.append(mean * n[g, side, y])
-                if actions[members[0]].cost:
-                    spend[y].append(actions[members[0]].cost * n[g, side, y])
-            h.addConstr(sum(n[g, side, y] for y in years) <= len(members))
-            error += sum(max(d) for d in zip(*diffs, strict=True))  # how far the group's mean can be off
-        if grp.second:
-            for y in years:
-                h.addConstr(sum(n[g, 1, yy] - n[g, 0, yy] for yy in years if yy <= y) <= 0)
-    for y in years:
-        if spend[y]:
-            h.addConstr(h.qsum(spend[y]) <= budgets[y])
+    n, terms, where, error = _group_variables(h, actions, groups, budgets, total_w)
     for i, js in _pairs(actions, costed)[1]:  # stars waiting for shared or several six-haves: single binaries
         for j in js:
             for y in years:
@@ -199,6 +172,43 @@ def _warm_start(h: Any, n: dict[tuple[int, int, int], Any], z: dict[int, Any], w
     status = h.setSolution(len(cols), np.array([c for c, _ in cols], dtype=np.int32), np.array([v for _, v in cols]))
     if status != highspy.HighsStatus.kOk:  # not fatal: the solver then starts from scratch
         log.warning("warm start refused by HiGHS: %s", status)
+
+
+def _group_variables(h: Any, actions: list[Action], groups: list[Group], budgets: dict[int, float],
+                     total_w: float) -> tuple[dict[tuple[int, int, int], Any], list[Any], dict[int, tuple[int, int]],
+                                              float]:
+    """Counts per (group, side, year), their objective terms, the budget rows, where each action sits, and how far
+    the groups' mean weights can put the objective off (added to the bound when the gap is reported)."""
+    years = sorted(budgets)
+    n: dict[tuple[int, int, int], Any] = {}  # (group, side, year)
+    terms: list[Any] = []
+    spend: dict[int, list[Any]] = {y: [] for y in years}
+    where: dict[int, tuple[int, int]] = {}
+    error = 0.0
+    for g, grp in enumerate(groups):
+        for side, members in enumerate((grp.first, grp.second)):
+            if not members:
+                continue
+            for i in members:
+                where[i] = (g, side)
+            diffs = []
+            for y in years:
+                n[g, side, y] = h.addIntegral(lb=0, ub=len(members)) if len(members) > 1 else h.addBinary()
+                coef = [_coefficient(actions[i], y, years, total_w) for i in members]
+                mean = sum(coef) / len(coef)
+                diffs.append([abs(c - mean) for c in coef])
+                terms.append(mean * n[g, side, y])
+                if actions[members[0]].cost:
+                    spend[y].append(actions[members[0]].cost * n[g, side, y])
+            h.addConstr(sum(n[g, side, y] for y in years) <= len(members))
+            error += sum(max(d) for d in zip(*diffs, strict=True))  # how far the group's mean can be off
+        if grp.second:
+            for y in years:
+                h.addConstr(sum(n[g, 1, yy] - n[g, 0, yy] for yy in years if yy <= y) <= 0)
+    for y in years:
+        if spend[y]:
+            h.addConstr(h.qsum(spend[y]) <= budgets[y])
+    return n, terms, where, error
 
 
 def _target_constraints(h: Any, actions: list[Action], targets: list[TargetNeed], years: list[int],
