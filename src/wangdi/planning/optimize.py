@@ -48,6 +48,7 @@ class Solution:
 
 
 WEIGHT_STEP = 0.05  # priority weights within 5% of each other count as equal inside a group (error bounded below)
+EXACT_UP_TO = 5_000  # up to this many costed actions, only exactly equal weights group (no grouping error)
 
 
 def _pairs(actions: list[Action], costed: list[int]) -> tuple[list[tuple[int, int]], list[tuple[int, list[int]]]]:
@@ -68,18 +69,21 @@ def _pairs(actions: list[Action], costed: list[int]) -> tuple[list[tuple[int, in
     return pairs, [(i, js) for i, js in stars if i not in paired]
 
 
-def _bucket(a: Action) -> int:
-    return round(math.log(_weight(a)) / math.log1p(WEIGHT_STEP))
+def _bucket(a: Action, step: float) -> float:
+    """Weights within `step` of each other share a bucket; step 0: only equal weights do (exact grouping)."""
+    return round(math.log(_weight(a)) / math.log1p(step)) if step else round(_weight(a), 9)
 
 
 def group_actions(actions: list[Action], costed: list[int], targets: list[TargetNeed]) -> list[Group]:
     """Identical actions — same kind, cost, due year, effect (the targets they count toward) and priority (weight
-    within 5%) — in one group; a clinic's six-haves + star-upgrade pair groups with identical pairs."""
+    within 5% above EXACT_UP_TO actions, else equal) — in one group; a clinic's six-haves + star-upgrade pair
+    groups with identical pairs."""
     counts_for: dict[int, tuple[int, ...]] = {}
     for t_idx, t in enumerate(targets):
         for i in t.actions:
             counts_for[i] = (*counts_for.get(i, ()), t_idx)
     pairs, others = _pairs(actions, costed)
+    step = WEIGHT_STEP if len(costed) > EXACT_UP_TO else 0.0
     in_pair = {i for p in pairs for i in p}
     in_other = {i for i, js in others for i in (i, *js)}
 
@@ -91,10 +95,10 @@ def group_actions(actions: list[Action], costed: list[int], targets: list[Target
     for i in costed:
         if i in in_pair:
             continue
-        k = ("single", i) if i in in_other else (*key(i), _bucket(actions[i]))
+        k = ("single", i) if i in in_other else (*key(i), _bucket(actions[i], step))
         groups.setdefault(k, Group([], [])).first.append(i)
     for six, star in pairs:
-        g = groups.setdefault(("pair", *key(six), *key(star), _bucket(actions[six])), Group([], []))
+        g = groups.setdefault(("pair", *key(six), *key(star), _bucket(actions[six], step)), Group([], []))
         g.first.append(six)
         g.second.append(star)
     return list(groups.values())
