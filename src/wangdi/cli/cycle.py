@@ -42,8 +42,9 @@ def changes(region: Annotated[str, typer.Option(help="区划代码（县或乡�
                   history.CHANGE_ZH.get(r["change"], ""), str(r["n"]))
     console.print(t)
     if details:
+        labels = history.rule_labels(pack)
         for r in df.head(2000).iter_rows(named=True):
-            console.print(f"  {names.get(r['township'] or '', '')} {r['entity_key']}：{history.describe_change(r)}")
+            console.print(f"  {names.get(r['township'] or '', '')} {r['entity_key']}：{history.describe_change(r, labels)}")
     console.print(f"共 {df.height} 项变化。" + ("数据含合成数据（synthetic）。" if api.has_synthetic(region) else ""))
 
 

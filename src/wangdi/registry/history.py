@@ -114,6 +114,15 @@ def changes(region: str, since: date, until: date, pack_id: str | None = None,
                                                           nulls_last=True)
 
 
+def rule_labels(pack_id: str | None) -> dict[str, str]:
+    """Rule id → Chinese label of a pack (empty without a pack)."""
+    if not pack_id:
+        return {}
+    from wangdi.policy import pack as packs
+
+    return {r.id: str(r.spec.get("label") or r.summary) for r in packs.load(pack_id).rules.values()}
+
+
 def census_dates(url: str | None = None) -> list[date]:
     """The dates on which census versions took effect (distinct valid_from of institution rows)."""
     from wangdi.registry.tables import CENSUS
@@ -129,12 +138,13 @@ def summary(df: pl.DataFrame) -> pl.DataFrame:
     return df.group_by("township", "table_name", "change").len("n").sort("township", "table_name", "change")
 
 
-def describe_change(row: dict[str, Any]) -> str:
-    """One change in Chinese words (the formatter for changes; used only where a person reads it)."""
+def describe_change(row: dict[str, Any], labels: dict[str, str] | None = None) -> str:
+    """One change in Chinese words (the formatter for changes; used only where a person reads it). `labels`: rule
+    id → its Chinese label (from the pack), so a verdict change names the rule in words."""
     what = TABLE_ZH.get(str(row["table_name"]), str(row["table_name"]))
     verb = CHANGE_ZH.get(str(row["change"]), str(row["change"]))
     if row["table_name"] == "result":
-        return f"{verb}：规则 {row['field']}"
+        return f"{verb}：{(labels or {}).get(str(row['field']), str(row['field']))}"
     if row["table_name"] == "equipment" and row["change"] == "added":
         item = str(row["entity_key"]).rsplit("/", 1)[-1]
         return f"新增设备：{CODE_LISTS['equipment_item'].get(item, item)}"

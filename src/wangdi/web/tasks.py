@@ -126,12 +126,14 @@ def task_amend(task_id: str, user: CurrentUser, url: Url, version: Annotated[int
 @router.get("/changes")
 def changes_page(request: Request, user: CurrentUser, url: Url, region: str = "", year: int | None = None) -> Response:
     region = check_region(user, region) if region else user.scope_code
-    since, until, df = api.changes_since_last_year(region, year, pack_for(region), url)
+    pack = pack_for(region)
+    since, until, df = api.changes_since_last_year(region, year, pack, url)
+    labels = history.rule_labels(pack)
     names = api.township_names(region[:6]) if len(region) >= 6 else {}
     summary = [{**r, "name": names.get(r["township"] or "", r["township"] or ""),
                 "table_zh": history.TABLE_ZH.get(r["table_name"], ""), "change_zh": history.CHANGE_ZH.get(r["change"], "")}
                for r in history.summary(df).to_dicts()]
-    details = [{**r, "name": names.get(r["township"] or "", ""), "text": history.describe_change(r)}
+    details = [{**r, "name": names.get(r["township"] or "", ""), "text": history.describe_change(r, labels)}
                for r in df.head(1000).to_dicts()]
     return render(request, "changes.html", user=user, region=region, since=since, until=until, summary=summary,
                   details=details, total=df.height, synthetic=api.has_synthetic(region, url))
