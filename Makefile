@@ -31,16 +31,25 @@ fonts:
 	fi
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m wangdi.reports.fonts; fi
 
-## demo: synthesise Yanggu County (371521), import, evaluate, plan, report; then serve the web app with demo logins
+## demo: synthesise three years of Yanggu County (371521), import and evaluate each, plan, report; then serve the web app with demo logins
 demo: install fonts
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	mkdir -p var
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi db init
-	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi synth --region 371521 --seed 1 --out var/yanggu-synthetic.xlsx
-	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi import var/yanggu-synthetic.xlsx
+	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi synth --region 371521 --seed 1 --years 2024-2026 --out var/yanggu-synthetic
+	for y in 2024 2025; do \
+	  WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi import var/yanggu-synthetic/371521-$$y.xlsx >/dev/null && \
+	  WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi evaluate --pack yanggu-2024 --region 371521 --as-of $$y-12-31 || exit 1; \
+	done
+	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi plan --pack yanggu-2024 --region 371521 --as-of 2025-12-31 \
+	  --budget 2026=8000000 --out var/yanggu-plan-2026.xlsx
+	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi plan adopt --plan var/yanggu-plan-2026.xlsx --year 2026
+	WANGDI_DATABASE_URL=$(DEMO_DB) WANGDI_USER=县卫健局 $(BIN)/wangdi tasks file --township 371521 --year 2026 --pack yanggu-2024
+	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi tasks documents --region 371521 --year 2026 --pack yanggu-2024 --out var/yanggu-tasks-2026
+	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi import var/yanggu-synthetic/371521-2026.xlsx >/dev/null
+	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi evaluate --pack yanggu-2024 --region 371521 --as-of 2026-12-31
+	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi changes --region 371521 --pack yanggu-2024
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi demo-report --region 371521 --pack yanggu-2024 --as-of 2026-12-31
-	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi plan --pack yanggu-2024 --region 371521 --as-of 2026-01-01 \
-	  --budget 2025=8000000,2026=8000000 --out var/yanggu-plan-2025-2026.xlsx
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi report --pack yanggu-2024 --region 371521 --as-of 2026-12-31 \
 	  --format pdf --out var/yanggu-report.pdf
 	WANGDI_DATABASE_URL=$(DEMO_DB) $(BIN)/wangdi users add demo --role administrator --scope 371521 --password wangdi-demo --display-name 演示管理员

@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from wangdi.registry.reference import CODE_LISTS
-from wangdi.registry.schema import TABLES
+from wangdi.registry.schema import CYCLE_TABLES, TABLES
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "registry.md"
 FIELDS_OUT = OUT.parent / "fields.md"
@@ -16,7 +16,7 @@ def render() -> str:
     lines = ["# Registry tables (登记表)", "",
              "Generated from `src/wangdi/registry/schema.py` by `scripts/gen_docs.py`; do not edit by hand.",
              "Every census table also has `valid_from` / `valid_to` (versioned rows) in the database.", ""]
-    for t in TABLES:
+    for t in (*TABLES, *CYCLE_TABLES):  # the yearly-cycle tables are not versioned; their writes are audited
         lines += [f"## {t.zh} `{t.name}`", "", t.doc, "", f"Key: {', '.join(t.key)}"
                   + ("  (bulk table: CSV/Parquet recommended)" if t.bulk else ""), "",
                   "| field | 中文 | kind | required | rule | notes |", "|---|---|---|---|---|---|"]

@@ -132,3 +132,77 @@ def test_a_bad_cost_catalogue_is_refused_clearly(tmp_path: Path) -> None:
     ok.write_text("key,unit_cost\nequipment:dr,900000\n", encoding="utf-8")
     costs, source = load_costs(ok)
     assert costs["equipment:dr"] == 900000 and "ok.csv" in source and costs["bed"] > 0
+
+
+def _brute_force(acts: list[Action], budgets: dict[int, float], targets: list[TargetNeed]) -> float:
+    """The original model (one yes/no per action and year) solved by enumeration: the optimum to compare with."""
+    import itertools
+
+    from wangdi.planning.optimize import TARGET_REWARD, _coefficient, _weight
+
+    years = sorted(budgets)
+    total_w = sum(_weight(a) for a in acts)
+    best = 0.0
+    for choice in itertools.product([None, *years], repeat=len(acts)):
+        if any(sum(a.cost or 0 for a, y in zip(acts, choice, strict=True) if y == yy) > budgets[yy] for yy in years):
+            continue
+        six = {a.institution: choice[i] for i, a in enumerate(acts) if a.kind == "six_haves"}
+        if any(a.kind == "star_upgrade" and choice[i] is not None and a.institution in six
+               and (six[a.institution] is None or six[a.institution] > choice[i]) for i, a in enumerate(acts)):
+            continue  # a star upgrade waits for its clinic's six haves
+        value = sum(_coefficient(a, y, years, total_w) for a, y in zip(acts, choice, strict=True) if y is not None)
+        for t in targets:
+            last = min(years[-1], t.deadline.year) if t.deadline else years[-1]
+            if sum(1 for i in t.actions if choice[i] is not None and choice[i] <= last) >= t.needed:
+                value += TARGET_REWARD
+        best = max(best, value)
+    return best
+
+
+def test_grouping_identical_actions_keeps_the_optimum() -> None:
+    from wangdi.planning.optimize import group_actions
+
+    # six identical integration actions (same kind, cost, target) for clinics of different size, and two others
+    acts = [_action(k, 3, pop=pop) for k, pop in enumerate([100, 5000, 300, 5000, 80, 2500])]
+    acts += [_action(7, 4, "convert_ownership"), _action(8, 2, "convert_ownership", pop=900)]
+    target = TargetNeed("t", "目标", "371521", 3, date(2025, 12, 31), [0, 1, 2, 3, 4, 5])
+    budgets = {2025: 10.0, 2026: 6.0}
+    groups = group_actions(acts, list(range(len(acts))), [target])
+    assert len(groups) < len(acts)  # identical actions share a count
+    assert sorted(len(g.first) for g in groups if acts[g.first[0]].kind == "integrate")[-1] >= 2
+    sol = solve(acts, budgets, [target])
+    assert sol.met == {"t/371521": True}
+    assert sol.objective == pytest.approx(_brute_force(acts, budgets, [target]), rel=1e-3)
+    funded_2025 = [i for i, y in sol.funded.items() if y == 2025 and acts[i].kind == "integrate"]
+    assert {1, 3} <= set(funded_2025)  # the largest clinics first within a group
+    assert sum(acts[i].cost or 0 for i, y in sol.funded.items() if y == 2025) <= 10
+
+
+def test_star_pairs_grouped_never_put_a_star_before_its_six_haves() -> None:
+    acts = []
+    for k in range(4):  # four clinics, each a six-haves (cost 2) and a star upgrade (cost 1) waiting for it
+        six, star = _action(k, 2, "six_haves", inst="C"), _action(k, 1, "star_upgrade", inst="C")
+        star.key = (f"C{k}", "star_upgrade", "x")
+        acts += [six, star]
+    sol = solve(acts, {2025: 5.0, 2026: 6.0}, [])
+    for k in range(4):
+        six_y, star_y = sol.funded.get(2 * k), sol.funded.get(2 * k + 1)
+        assert star_y is None or (six_y is not None and six_y <= star_y)
+    assert sol.objective == pytest.approx(_brute_force(acts, {2025: 5.0, 2026: 6.0}, []), rel=1e-3)
+
+
+def test_greedy_start_respects_budgets_and_order() -> None:
+    from wangdi.planning.optimize import greedy
+
+    six_a, six_b = _action(1, 2, "six_haves", inst="C"), _action(1, 2, "six_haves", inst="C")
+    six_b.key = ("C1", "six_haves", "y")
+    star = _action(1, 1, "star_upgrade", inst="C")
+    others = [_action(k, 3) for k in range(2, 6)]
+    acts = [six_a, six_b, star, *others]
+    target = TargetNeed("t", "目标", "371521", 1, date(2025, 12, 31), [2])
+    plan = greedy(acts, {2025: 5.0, 2026: 3.0}, [target], {0: None}, {2: [0, 1]}, 10.0)
+    assert plan[2] == 2025 and plan[0] <= 2025 and plan[1] <= 2025  # the star with both six-haves, by its deadline
+    for y, budget in ((2025, 5.0), (2026, 3.0)):
+        assert sum(acts[i].cost or 0 for i, yy in plan.items() if yy == y) <= budget
+    sol = solve(acts, {2025: 5.0, 2026: 3.0}, [target])  # a star waiting for two six-haves stays a single choice
+    assert sol.met == {"t/371521": True} and sol.funded[2] >= max(sol.funded[0], sol.funded[1])

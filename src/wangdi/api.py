@@ -59,6 +59,28 @@ def synth(region: str, out: Path, seed: int = 1, year: int = 2025, params: list[
     return {k: v.height for k, v in frames.items()}
 
 
+def synth_years(region: str, out: Path, years: str, seed: int = 1, params: list[str] | None = None,
+                fmt: str | None = None) -> dict[int, Path]:
+    """A synthetic multi-year history: one census per year written to `out`/<region>-<year>.<fmt>, each dated
+    31 December of its year (import them in order: each becomes a dated version of the registry)."""
+    from wangdi.synth.history import parse_years, synthesise_years
+
+    fmt = fmt or "xlsx"
+    history = synthesise_years(region, seed, parse_years(years), SynthParams.from_pairs(params or []))
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[int, Path] = {}
+    for year, frames in history.items():
+        if fmt == "xlsx" and frames["visit"].height > 1_000_000:
+            raise WangdiError("too-large-for-excel", "数据量超过 Excel 上限，请用 --format parquet",
+                              "too many rows for a workbook; use --format parquet")
+        path = out / (f"{region}-{year}.xlsx" if fmt == "xlsx" else f"{region}-{year}")
+        meta = {"census_date": date(year, 12, 31).isoformat(), "region": region, "seed": str(seed),
+                "synthetic": "true", "history": f"{min(history)}-{max(history)}"}
+        write_any(path, frames, meta, fmt)
+        written[year] = path
+    return written
+
+
 def network_summary(region: str, as_of: date | None = None, url: str | None = None) -> pl.DataFrame:
     """Per township under `region`: villages, population, institutions by kind, beds, staff."""
     frames = snapshot_all(url, region, as_of)
@@ -267,3 +289,32 @@ def plan_apply(path: Path, scenario: str, url: str | None = None) -> dict[str, A
     targets = formatting.with_text(res.filter(pl.col("kind") == "target"), packs.load(pack_id).rules) \
         .select("rule_id", "entity_code", "outcome", "outcome_zh", "observed_zh", "required_zh", "message")
     return {"scenario_url": dst, "effective": effective, "run_id": run_id, "changes": info["counts"], "targets": targets}
+
+
+# --- the yearly cycle: census years, task lists, tracking, verification, rewards -------------------
+
+def changes_since_last_year(region: str, year: int | None = None, pack_id: str | None = None,
+                            url: str | None = None) -> tuple[date, date, pl.DataFrame]:
+    """What changed under `region` between the census of `year` (default: newest) and the one before."""
+    from wangdi.registry import history
+
+    divisions.get(region)
+    return history.last_year(region, year, pack_id, url)
+
+
+def township_names(region: str) -> dict[str, str]:
+    """Names of `region` and its townships (for display)."""
+    out = dict(divisions.descendants(region, level=4).select("code", "name").iter_rows())
+    out[region] = str(divisions.get(region)["name"])
+    return out
+
+
+def has_synthetic(region: str, url: str | None = None) -> bool:
+    import sqlalchemy as sa
+
+    from wangdi.registry.tables import CENSUS
+
+    t = CENSUS["institution"]
+    with store.init_db(url).connect() as conn:
+        return bool(conn.execute(sa.select(sa.func.count()).where(
+            t.c.valid_to.is_(None), t.c.division_code.startswith(region), t.c.synthetic.is_(True))).scalar())

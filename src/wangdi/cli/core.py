@@ -131,12 +131,21 @@ def synth(region: Annotated[str | None, typer.Option(help="区划代码（省/�
           seed: int = 1, year: int = 2025,
           out: Annotated[Path | None, typer.Option(help="输出 .xlsx 或文件夹")] = None,
           param: Annotated[list[str] | None, typer.Option(help="参数 key=value，可重复")] = None,
-          fmt: Annotated[str | None, typer.Option("--format", help="xlsx | csv | parquet")] = None) -> None:
+          fmt: Annotated[str | None, typer.Option("--format", help="xlsx | csv | parquet")] = None,
+          years: Annotated[str | None, typer.Option(help="多年历史，如 2024-2026：每年一份普查（--out 为文件夹）")] = None,
+          ) -> None:
     """生成合成普查数据（synthetic，仅供演示和测试）。"""
     target = "national" if scale == "national" else region
     if not target:
         raise WangdiError("missing-region", "请给出 --region CODE 或 --scale national",
                           "give --region or --scale national")
+    if years:
+        folder = out or Path(f"synth-{target}-{years}")
+        with console.status(f"正在生成 {target} {years} 的多年合成普查数据…"):
+            paths = api.synth_years(target, folder, years, seed, param, fmt)
+        for y, path in paths.items():
+            console.print(f"{y} 年合成普查（synthetic，截至 {y}-12-31）：{path}")
+        return
     out = out or (Path(f"synth-{target}") if target == "national" else Path(f"synth-{target}.xlsx"))
     with console.status(f"正在生成 {target} 的合成普查数据…"):
         counts = api.synth(target, out, seed, year, param, fmt)

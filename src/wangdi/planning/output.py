@@ -98,7 +98,7 @@ def write_plan(plan: Plan, out: Path) -> None:
         sheet("按乡镇", funded.drop("kind", "item").sort("乡镇", "年度"))
     sheet("目标", plan.target_table())
     sheet("人员配置", plan.staffing)
-    sheet(ACTION_SHEET, funded.select("年度", "对象", "机构", "kind", "item", "数量", "规则"))
+    sheet(ACTION_SHEET, funded)  # every column: `wangdi plan apply` and `wangdi plan adopt` read it back
     wb.close()
 
 
@@ -115,7 +115,8 @@ def read_plan_actions(path: Path) -> tuple[dict[str, Any], pl.DataFrame]:
         raise WangdiError("bad-plan", f"{path.name} 不是 wangdi 计划：缺少“{ACTION_SHEET}”工作表", "not a wangdi plan workbook")
     rows = list(wb[ACTION_SHEET].iter_rows(values_only=True))
     meta = {str(r[0]): r[1] for r in wb["摘要"].iter_rows(min_row=2, values_only=True)}
-    info = {"pack": meta.get("规则包"), "region": meta.get("地区")}
+    info = {"pack": meta.get("规则包"), "region": meta.get("地区"), "run_id": meta.get("评估批次"),
+            "as_of": meta.get("评估截至")}
     return info, pl.DataFrame(rows[1:], schema=[str(c) for c in rows[0]], orient="row")
 
 

@@ -101,6 +101,14 @@ SERVICE = {"tcm_hall": "中医馆", "fever_clinic": "发热门诊", "emergency":
 SPECIALTY_LEVEL = {"none": "无", "county": "县级", "city": "市级", "province": "省级", "national": "国家级"}
 CONTRACT_GROUP = {"all": "全人群", "key": "重点人群"}
 VISIT_KIND = {"outpatient": "门诊", "emergency": "急诊", "inpatient": "住院"}
+TASK_STATUS = {"not_started": "未开始", "in_progress": "进行中", "completed": "已完成", "accepted": "已验收"}
+TASK_VERIFICATION = {"pending": "待核实", "verified": "已核实", "not_closed": "差距未消除（以核实为准）",
+                     "unknown": "缺数据无法核实"}
+TASK_KIND = {"buy_equipment": "购置设备", "build_floor_area": "改扩建业务用房", "add_beds": "增加床位",
+             "recruit": "招聘/调配人员", "train": "培训", "six_haves": "补齐“六有”", "star_upgrade": "星级提升",
+             "specialty": "重点专科建设", "convert_ownership": "房屋产权转为公有", "integrate": "纳入乡村一体化管理",
+             "insurance": "医保定点与联网结算", "partition_rooms": "分室改造", "elderly_friendly": "老年友善医疗机构建设",
+             "other": "其他"}
 
 CODE_LISTS: dict[str, dict[str, str]] = {
     "institution_type": INSTITUTION_TYPES,
@@ -118,6 +126,9 @@ CODE_LISTS: dict[str, dict[str, str]] = {
     "specialty_level": SPECIALTY_LEVEL,
     "contract_group": CONTRACT_GROUP,
     "visit_kind": VISIT_KIND,
+    "task_status": TASK_STATUS,
+    "task_verification": TASK_VERIFICATION,
+    "task_kind": TASK_KIND,
 }
 
 

@@ -205,3 +205,62 @@ INDICATOR_VALUE = Table("indicator_value", "指标填报", ("indicator", "divisi
 TABLES: tuple[Table, ...] = (INSTITUTION, POPULATION, STAFF, EQUIPMENT, SERVICE, DEPLOYMENT, TRAINING,
                              CONTRACT, VISIT, INDICATOR_VALUE)
 TABLE_MAP = {t.name: t for t in TABLES}
+
+# --- the yearly cycle: the year's task list (年度任务清单), its filing (备案) and reward rates (奖补标准) -----
+# Not census tables (not versioned by date): every write to them is audited in `audit` instead.
+
+TASK = Table("task", "年度任务", ("task_id",), (
+    Field("task_id", "任务编号", required=True),
+    Field("year", "年度", "int", True, min=1949, max=2100),
+    Field("pack", "规则包", required=True),
+    Field("plan_run", "计划依据的评估批次", doc="the evaluation run the plan's gaps came from"),
+    Field("township", "乡镇（街道）代码", "division", True, levels=(3, 4)),
+    Field("institution_code", "机构代码", "ref", ref="institution"),
+    Field("subject", "对象代码", required=True, doc="the institution, person or area whose gap the task closes"),
+    Field("kind", "任务类型", "code", True, code_list="task_kind"),
+    Field("item", "项目", doc="equipment item or cost key"),
+    Field("description", "任务内容", required=True),
+    _n("quantity", "数量", "float"),
+    Field("unit", "单位"),
+    _n("budget", "预算（元）", "float"),
+    Field("responsible", "责任单位", required=True),
+    Field("deadline", "完成期限", "date", True),
+    Field("rules", "对应规则", required=True, doc="rule ids separated by 、: the gaps the task is to close"),
+    Field("clauses", "对应条款"),
+    Field("status", "进度", "code", True, code_list="task_status"),
+    Field("started_on", "开工日期", "date"),
+    Field("completed_on", "完成日期", "date"),
+    Field("accepted_on", "验收日期", "date"),
+    _n("spent", "已支出（元）", "float"),
+    Field("evidence", "佐证材料说明"),
+    Field("verification", "核实结果", "code", True, code_list="task_verification"),
+    Field("verified_run", "核实评估批次"),
+    Field("verified_as_of", "核实所用普查日期", "date"),
+    Field("verification_note", "核实说明"),
+    Field("version", "版本", "int", True, min=1),
+    Field("updated_by", "最后修改人"),
+    Field("updated_at", "最后修改时间", "datetime"),
+    SYNTHETIC,
+), "One task of the year's task list: from an adopted plan's action, per township and institution.")
+
+TASK_FILING = Table("task_filing", "任务清单备案", ("township", "year", "pack"), (
+    Field("township", "乡镇（街道）代码", "division", True, levels=(3, 4)),
+    Field("year", "年度", "int", True, min=1949, max=2100),
+    Field("pack", "规则包", required=True),
+    Field("tasks", "任务数", "int", True, min=0),
+    _n("budget", "预算合计（元）", "float"),
+    Field("filed_by", "备案人", required=True),
+    Field("filed_at", "备案时间", "datetime", True),
+    Field("amendments", "备案后修改次数", "int", True, min=0),
+), "A township's task list filed with the county bureau (备案): locked after filing; amendments are audited.")
+
+REWARD_RATE = Table("reward_rate", "奖补标准", ("year", "kind"), (
+    Field("year", "年度", "int", True, min=1949, max=2100),
+    Field("kind", "任务类型", "code", True, code_list="task_kind"),
+    _n("per_unit", "每单位奖补（元）", "float"),
+    _n("per_task", "每项奖补（元）", "float"),
+    Field("basis", "依据（文件与条款）", required=True, doc="the bureau's document that sets the amount"),
+    Field("set_by", "设定人"),
+), "Reward (奖补) amounts per task kind and year, as the bureau sets them. No row: the amount is unknown.")
+
+CYCLE_TABLES: tuple[Table, ...] = (TASK, TASK_FILING, REWARD_RATE)

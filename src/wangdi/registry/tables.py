@@ -10,13 +10,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from wangdi.registry.schema import TABLES, Field
+from wangdi.registry.schema import CYCLE_TABLES, TABLES, Field, Table
 
 metadata = sa.MetaData()
 
 _TYPES: dict[str, type[sa.types.TypeEngine[Any]]] = {
     "str": sa.String, "code": sa.String, "division": sa.String, "ref": sa.String,
-    "int": sa.BigInteger, "float": sa.Float, "bool": sa.Boolean, "date": sa.Date,
+    "int": sa.BigInteger, "float": sa.Float, "bool": sa.Boolean, "date": sa.Date, "datetime": sa.DateTime,
 }
 
 
@@ -38,6 +38,17 @@ def _census_table(name: str, fields: tuple[Field, ...], key: tuple[str, ...]) ->
 
 
 CENSUS: dict[str, sa.Table] = {t.name: _census_table(t.name, t.fields, t.key) for t in TABLES}
+
+
+def _plain_table(spec: Table) -> sa.Table:
+    """A table that is not versioned by date (its writes are audited): the key is the primary key."""
+    return sa.Table(spec.name, metadata, *[sa.Column(f.name, _TYPES[f.kind](), primary_key=f.name in spec.key,
+                                                     nullable=f.name not in spec.key and not f.required)
+                                           for f in spec.fields])
+
+
+CYCLE: dict[str, sa.Table] = {t.name: _plain_table(t) for t in CYCLE_TABLES}
+sa.Index("ix_task_township", CYCLE["task"].c.township, CYCLE["task"].c.year)
 sa.Index("ix_institution_division", CENSUS["institution"].c.division_code)
 sa.Index("ix_staff_institution", CENSUS["staff"].c.institution_code)
 sa.Index("ix_visit_institution", CENSUS["visit"].c.institution_code)

@@ -18,6 +18,7 @@ from wangdi.registry import store
 from wangdi.registry.tables import result as result_t
 from wangdi.registry.tables import run as run_t
 from wangdi.reports import narrative as nar
+from wangdi.reports import yearly
 from wangdi.reports.labels import GROUP_ZH, kind_zh
 
 __all__ = ["OUTCOME_ZH", "SYNTHETIC_NOTE", "ReportData", "build"]
@@ -49,6 +50,7 @@ class ReportData:
     issuer: str = ""  # cover: issuing body, date and document number as given (blank when not given)
     issued: str = ""
     number: str = ""
+    yearly: pl.DataFrame | None = None  # year-on-year change of the region's targets (reports/yearly.py)
 
 
 def _cjk(text: Any) -> bool:
@@ -133,6 +135,7 @@ def build(pack_id: str, region: str, as_of: date, url: str | None = None) -> Rep
     notes = [f"规则包 {pack.id}（内容哈希 {pack.content_hash}），评估批次 {run_id}，数据版本 {data.data_version}。"]
     if synthetic:
         notes.append(SYNTHETIC_NOTE)
+    history = _history(pack_id, region, url)
     return ReportData(pack.id, pack.title, str(pack.manifest.get("document_number") or "文号未载明"), region,
                       names.get(region, region), as_of, run_id, synthetic, inst.height, headline, targets, townships,
-                      gaps, subsidies, rules, quality, _history(pack_id, region, url), notes, story)
+                      gaps, subsidies, rules, quality, history, notes, story, yearly=yearly.year_on_year(history, labels))

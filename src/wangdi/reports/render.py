@@ -10,6 +10,7 @@ import polars as pl
 
 from wangdi.reports import charts
 from wangdi.reports.content import ReportData
+from wangdi.reports.yearly import YEARLY_HEAD
 
 TARGET_COLS = ["目标", "地区", "clause_ref", "结论", "observed_zh", "required_zh", "gap_zh"]
 TARGET_HEAD = ["目标", "地区", "条款", "结论", "现状", "要求（期限）", "差距"]
@@ -26,6 +27,8 @@ def sections(d: ReportData) -> list[tuple[str, pl.DataFrame, list[str]]]:
            ("机构差距清单", d.gaps.select(GAP_COLS), GAP_HEAD)]
     if d.subsidies is not None:
         out.append(("补助测算", d.subsidies.select("乡镇", "应发笔数", "应发金额（元）"), ["乡镇", "应发笔数", "应发金额（元）"]))
+    if d.yearly is not None and d.yearly["年度"].n_unique() > 1:  # two census years or more
+        out.append(("年度变化（比上年）", d.yearly, YEARLY_HEAD))
     out.append(("附录：规则与条款", d.rules, list(d.rules.columns)))
     out.append(("数据质量", d.quality, ["规定", "缺数据", "结论数"]))
     if d.narrative.blanks.height:

@@ -19,6 +19,7 @@ from wangdi import settings
 from wangdi.errors import WangdiError
 from wangdi.registry import store
 from wangdi.web import api, auth, exports, indicators, pages
+from wangdi.web import tasks as task_pages
 from wangdi.web.deps import error_body, status_of
 from wangdi.web.limits import BodyLimit
 
@@ -91,5 +92,6 @@ def create_app(url: str | None = None, secure_cookies: bool | None = None) -> Fa
     app.include_router(indicators.pages)
     app.include_router(pages.router)
     app.include_router(exports.router)
+    app.include_router(task_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
