@@ -389,4 +389,8 @@ def _visits(rng: np.random.Generator, p: SynthParams, inst: pl.DataFrame, y0: da
                     _pick(rng, ["outpatient", "emergency", "inpatient"], [0.88, 0.05, 0.07], n)).astype(str)
     return pl.DataFrame({"visit_id": pl.Series(np.arange(n)).cast(pl.String).str.zfill(9).str.pad_start(10, "V"),
                          "institution_code": code.astype(str), "residence_code": residence.astype(str),
-                         "visit_date": _dates(rng, y0, y1, n), "kind": kind, "count": count.astype(np.int64)})
+                         "visit_date": _dates(rng, y0, y1, n), "kind": kind, "count": count.astype(np.int64)}).with_columns(
+        # the census sheet is aggregated: no department, operation or cost per record (visit-level: wangdi.visits)
+        pl.lit(None, pl.String).alias("department"), pl.lit(None, pl.Int64).alias("surgery_grade"),
+        pl.lit(None, pl.Float64).alias("total_cost"), pl.lit(None, pl.Float64).alias("policy_cost"),
+        pl.lit(None, pl.Float64).alias("fund_paid"))
