@@ -29,7 +29,7 @@ from sqlglot import exp
 
 from wangdi.errors import WangdiError
 from wangdi.policy import engine
-from wangdi.policy.fields import Dataset
+from wangdi.policy.fields import Dataset, use_view
 from wangdi.policy.pack import Pack
 from wangdi.visits import run as visit_run
 from wangdi.visits.source import RAW, VisitSource, mapping_sql, raise_unmapped, unmapped_kinds_sql
@@ -184,6 +184,25 @@ def evaluate(pack: Pack, data: Dataset, src: VisitSource | None = None, rules: l
     cols = ", ".join(f'"{c}"' for c in engine.RESULT_COLUMNS)
     run.results = con.sql(f"SELECT {cols} FROM results").pl()
     return run
+
+
+def measures(data: Dataset, src: VisitSource | None, level: str = "county", period: str = "year") -> pl.DataFrame:
+    """The visit measures on Spark: the DuckDB measures query, transpiled."""
+    from wangdi.visits.measures import measures_sql
+
+    spark, con = session(), duckdb.connect()
+    visit_run.prepare(con, data, src)
+    use_view(con, "visit")
+    sql = measures_sql(level, period, data.region)
+    staging = Path(tempfile.mkdtemp(prefix="wangdi-spark-", dir=os.environ.get("WANGDI_SPARK_STAGING")))
+    try:
+        ship = _Shipper(con, spark, src, staging)
+        for t in tables_read(sqlglot.parse_one(sql, read="duckdb")):
+            ship.ensure(t)
+        out: pl.DataFrame = pl.from_arrow(spark.sql(to_spark(sql)).toArrow())  # type: ignore[assignment]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
 
 
 def _rule_id(insert_sql: str) -> str:

@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 
 from wangdi.policy import engine
-from wangdi.policy.fields import Dataset, derive, register_divisions
+from wangdi.policy.fields import Dataset, derive, register_divisions, use_view
 from wangdi.policy.pack import Pack
 from wangdi.visits.source import VisitSource, attach_duckdb
 
@@ -50,6 +50,18 @@ def prepare(con: duckdb.DuckDBPyConnection, data: Dataset, src: VisitSource | No
         attach_duckdb(con, src)
     register_divisions(con, data.divisions)
     derive(con, data.as_of)
+
+
+def measures(data: Dataset, src: VisitSource | None, level: str = "county", period: str = "year",
+             con: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
+    """The visit measures (measures.yaml) on DuckDB, per region and period."""
+    from wangdi.visits.measures import measures_sql
+
+    con = con or duckdb.connect()
+    prepare(con, data, src)
+    use_view(con, "visit")
+    out: pl.DataFrame = con.sql(measures_sql(level, period, data.region)).pl()
+    return out
 
 
 def evaluate(pack: Pack, data: Dataset, src: VisitSource | None, rules: list[str] | None = None,
