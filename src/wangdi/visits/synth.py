@@ -1,7 +1,8 @@
 """Synthetic visit records (labelled synthetic everywhere) over a registry's institutions, written in chunks.
 
 Output: a hive-partitioned Parquet folder `province=PP/month=YYYY-MM/part-C-N.parquet`, every row with
-`synthetic = true`, the file metadata `synthetic=true` and a _SYNTHETIC.md note (readers skip names starting with _). Memory stays at one chunk.
+`synthetic = true`, the file metadata
+`synthetic=true` and a _SYNTHETIC.md note (readers skip names starting with _). Memory stays at one chunk.
 Shares are plausible, not measured: residents mostly visit their own township or county, primary
 institutions see outpatients, level-1 operations happen at THCs and county hospitals.
 """
