@@ -130,10 +130,19 @@ def fields_doc(entity: str | None = None) -> dict[str, list[str]]:
 
 
 def evaluate(pack_id: str, region: str, as_of: date, out: Path | None = None, url: str | None = None,
-             store_run: bool = True) -> tuple[str, pl.DataFrame]:
+             store_run: bool = True, engine: str = "duckdb", visits: Path | None = None,
+             visit_mapping: Path | None = None, notes: dict[str, Any] | None = None) -> tuple[str, pl.DataFrame]:
+    """Evaluate a pack; `engine` duckdb or spark, `visits` a folder/file of visit records (docs/visits.md).
+    `notes` (if given) receives the rules Spark could not run (`fallbacks`: rule id -> reason)."""
     from wangdi.policy import runs
+    from wangdi.visits.engines import evaluator
 
-    run_id, results = runs.evaluate(pack_id, region, as_of, url, store_run)
+    chosen, filled = None, dict[str, Any]()
+    if engine != "duckdb" or visits is not None:
+        chosen, filled = evaluator(engine, visits, visit_mapping)
+    run_id, results = runs.evaluate(pack_id, region, as_of, url, store_run, evaluator=chosen)
+    if notes is not None:
+        notes.update(filled)
     if out is not None:
         write_results(results, out)
     return run_id, results

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -46,15 +47,17 @@ def dataset_from_parquet(folder: Path, as_of: date, region: str = "") -> Dataset
 
 
 def evaluate(pack_id: str, region: str, as_of: date, url: str | None = None, store_run: bool = True,
-             scenario: str | None = None, con: Any = None, data: Dataset | None = None) -> tuple[str, pl.DataFrame]:
-    """Evaluate and store the run. Pass a DuckDB `con` to keep the entity tables, `data` if already loaded."""
+             scenario: str | None = None, con: Any = None, data: Dataset | None = None,
+             evaluator: Callable[[Pack, Dataset], pl.DataFrame] | None = None) -> tuple[str, pl.DataFrame]:
+    """Evaluate and store the run. Pass a DuckDB `con` to keep the entity tables, `data` if already loaded,
+    `evaluator` for another engine (wangdi.visits.engines: Spark, visit-record files)."""
     pack = load(pack_id)
     data = data or load_dataset(region, as_of, url)
     if not any(df.height for df in data.tables.values()):
         raise WangdiError("no-data", f"区划 {region} 在 {as_of} 没有登记数据：请先 wangdi import 普查数据",
                           f"no registry data for {region} as of {as_of}")
     t0 = time.perf_counter()
-    results = engine.evaluate(pack, data, con=con)
+    results = evaluator(pack, data) if evaluator else engine.evaluate(pack, data, con=con)
     seconds = time.perf_counter() - t0
     run_id = f"R{datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
     results = results.with_columns(pl.lit(run_id).alias("run_id")).select("run_id", *engine.RESULT_COLUMNS)

@@ -3,7 +3,7 @@
 How it works, engine-agnostically: the DuckDB engine is run in *capture* mode — every statement it issues
 passes through `Capture`; entity building runs on DuckDB (the registry fits one machine), and the per-rule
 `INSERT INTO results SELECT …` statements are recorded instead of run. Each recorded SELECT is transpiled
-(`to_spark`), the tables it reads are shipped to Spark (small registry tables as Parquet; views over
+(`to_spark`), the tables it reads are shipped to Spark (small registry tables from the driver as Arrow; views over
 visit records are rebuilt in Spark from their own DuckDB SQL over the files Spark reads itself), and the
 results come back into the DuckDB `results` table for the engine's post-processing. A rule Spark cannot
 analyse runs on DuckDB instead and is listed with Spark's reason (`SparkRun.fallbacks`).
@@ -140,10 +140,15 @@ class _Shipper:
             for t in sorted(tables_read(body)):
                 self.ensure(t)
             self.spark.sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {to_spark(body.sql(dialect='duckdb'))}")
-        else:  # registry-sized: ship the rows
-            path = self.staging / f"{name}.parquet"
-            pq.write_table(self.con.sql(f"SELECT * FROM {name}").fetch_arrow_table(), str(path))
-            self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
+        else:  # registry-sized: ship the rows from the driver (Arrow), or through staged Parquet on request
+            table = self.con.sql(f"SELECT * FROM {name}").fetch_arrow_table()
+            if os.environ.get("WANGDI_SPARK_STAGING"):
+                path = self.staging / f"{name}.parquet"
+                pq.write_table(table, str(path))
+                frame = self.spark.read.parquet(str(path))
+            else:
+                frame = self.spark.createDataFrame(table)
+            frame.cache().createOrReplaceTempView(name)
 
     def _visit_files(self) -> None:
         assert self.src is not None
