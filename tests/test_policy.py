@@ -14,8 +14,9 @@ import pytest
 
 from wangdi import api
 from wangdi.errors import WangdiError
-from wangdi.policy import engine, expr, pack, runs
+from wangdi.policy import engine, expr, formatting, pack, runs
 from wangdi.policy.pack import PACKS_DIR, PackError
+from wangdi.policy.results import RESULT_COLUMNS
 from wangdi.policy.testing import run_case, run_pack_tests
 
 FIELDS = ["beds", "type_code", "equipment_items", "floor_area_m2"]
@@ -146,13 +147,15 @@ def test_evaluate_writes_rows_with_every_field(yanggu_db: str, tmp_path: Path) -
                          env={**__import__("os").environ, "WANGDI_DATABASE_URL": yanggu_db})
     assert res.returncode == 0, res.stdout + res.stderr
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    need = {"run_id", "pack", "rule_id", "clause_ref", "kind", "entity_type", "entity_code", "region_code", "outcome",
-            "observed", "required", "gap", "gap_unit", "message"}
-    assert rows and all(need <= set(r) for r in rows)
+    need = {"run_id", *RESULT_COLUMNS}
+    assert rows and all(need == set(r) for r in rows), "typed columns only: no display text in the results"
     outcomes = {r["outcome"] for r in rows}
     assert {"pass", "fail", "not_applicable"} <= outcomes
     fail = next(r for r in rows if r["rule_id"] == "clinic_floor_area" and r["outcome"] == "fail")
-    assert fail["gap"] > 0 and fail["gap_unit"] == "m²" and "低于 100m²" in fail["message"]
+    # 三（一）3 「房屋面积（含厕所）达到100平方米以上」: the bound is the clause's 100, the gap the shortfall
+    assert fail["required_min"] == 100 and fail["observed"] < 100 and fail["unit"] == "m²"
+    assert fail["gap"] == pytest.approx(100 - fail["observed"])
+    assert "低于 100m²" in formatting.describe(fail, pack.load("yanggu-2024").rules["clinic_floor_area"])
 
 
 def test_results_agree_with_the_registry(yanggu_db: str) -> None:

@@ -97,6 +97,13 @@ def packs_list() -> list[dict[str, Any]]:
     return [runs.pack_summary(pack.load(pid)) for pid in pack.available()]
 
 
+def pack_rules(pack_id: str) -> dict[str, Any]:
+    """The pack's rules by id (what the formatter needs to name a result row)."""
+    from wangdi.policy import pack as packs
+
+    return dict(packs.load(pack_id).rules)
+
+
 def pack_show(pack_id: str) -> dict[str, Any]:
     from wangdi.policy import pack, runs
 
@@ -144,20 +151,28 @@ def evaluate(pack_id: str, region: str, as_of: date, out: Path | None = None, ur
     if notes is not None:
         notes.update(filled)
     if out is not None:
-        write_results(results, out)
+        write_results(results, out, pack_id)
     return run_id, results
 
 
-def write_results(results: pl.DataFrame, out: Path) -> None:
+def write_results(results: pl.DataFrame, out: Path, pack_id: str | None = None) -> None:
+    """Parquet and JSON lines keep the typed columns (for programs); a workbook or CSV is for people: Chinese
+    headers and words from the formatter, the numbers beside them."""
+    from wangdi.policy import formatting
+    from wangdi.policy import pack as packs
+
     suffix = out.suffix.lower()
-    if suffix == ".parquet":
+    if suffix in (".xlsx", ".csv"):
+        rules = packs.load(pack_id).rules if pack_id else None
+        sheet = formatting.export(results, rules)
+        if suffix == ".xlsx":
+            sheet.write_excel(out, worksheet="评估结果", autofilter=True, freeze_panes=(1, 0))
+        else:
+            sheet.write_csv(out)
+    elif suffix == ".parquet":
         results.write_parquet(out)
-    elif suffix == ".xlsx":
-        results.write_excel(out, worksheet="评估结果", autofilter=True, freeze_panes=(1, 0))
     elif suffix in (".jsonl", ".json", ".ndjson"):
         results.write_ndjson(out)
-    elif suffix == ".csv":
-        results.write_csv(out)
     else:
         raise WangdiError("unsupported-format", f"不支持的输出格式 {suffix}：请用 .jsonl、.parquet、.xlsx 或 .csv",
                           f"unsupported output format {suffix}")
@@ -234,5 +249,9 @@ def plan_apply(path: Path, scenario: str, url: str | None = None) -> dict[str, A
     dst, info, effective = output.apply_plan(path, scenario, url)
     pack_id, region = str(info["pack"]), str(info["region"])
     run_id, res = runs.evaluate(pack_id, region, effective, dst, scenario=scenario)
-    targets = res.filter(pl.col("kind") == "target").select("rule_id", "entity_code", "outcome", "observed", "required")
+    from wangdi.policy import formatting
+    from wangdi.policy import pack as packs
+
+    targets = formatting.with_text(res.filter(pl.col("kind") == "target"), packs.load(pack_id).rules) \
+        .select("rule_id", "entity_code", "outcome", "outcome_zh", "observed_zh", "required_zh", "message")
     return {"scenario_url": dst, "effective": effective, "run_id": run_id, "changes": info["counts"], "targets": targets}

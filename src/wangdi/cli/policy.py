@@ -12,20 +12,20 @@ from rich.table import Table
 from wangdi.cli.core import _date, _json, app, console
 from wangdi.cli.lazy import lazy
 from wangdi.errors import WangdiError
+from wangdi.policy.results import Outcome
 
 if TYPE_CHECKING:
     import polars as pl
 
     from wangdi import api
+    from wangdi.policy import formatting
 else:
-    api, pl = lazy("wangdi.api"), lazy("polars")
+    api, pl, formatting = lazy("wangdi.api"), lazy("polars"), lazy("wangdi.policy.formatting")
 
 runs = typer.Typer(help="评估批次 (evaluation runs)", no_args_is_help=True)
 packs = typer.Typer(help="规则包 (policy packs)", no_args_is_help=True)
 app.add_typer(runs, name="runs")
 app.add_typer(packs, name="packs")
-OUTCOME_ZH = {"pass": "达标", "fail": "未达标", "not_applicable": "不适用", "unknown": "缺数据", "met": "已达成",
-              "not_met": "未达成", "not_yet_due": "未到期", "payable": "应发", "not_payable_duplicate": "不重复享受"}
 
 
 def _required_date(value: str) -> date:
@@ -58,7 +58,7 @@ def evaluate(pack: Annotated[str, typer.Option(help="规则包 id")],
     counts = res.group_by("kind", "outcome").len().sort("kind", "outcome")
     console.print(f"评估批次 {run_id}：{res.height} 条结果" + (f"，已写出 {out}" if out else ""))
     for kind, outcome, n in counts.iter_rows():
-        console.print(f"  {kind:12} {OUTCOME_ZH.get(outcome, outcome)}（{outcome}）：{n}")
+        console.print(f"  {formatting.KIND_ZH.get(kind, kind)} {formatting.outcome_zh(outcome)}：{n}")
 
 
 @app.command()
@@ -78,7 +78,7 @@ def explain(run: Annotated[str, typer.Option(help="评估批次 id")], rule: Ann
     for p in info["parameters"]:
         console.print(f"参数 {p['id']} = {p['value_sql']}（条款 {p['clause']}：{p['text']}；来自 {p['from_pack']}）")
     for row in info["stored"]:
-        console.print(f"结论：{OUTCOME_ZH.get(row['outcome'], row['outcome'])} — {row['message']}")
+        console.print(f"结论：{formatting.outcome_zh(row['outcome'])} — {row['message']}")
     if info["data_changed_since_run"]:
         console.print("[yellow]注意：评估之后数据有变动，重新计算的结果为：[/]"
                       + "；".join(str(x["message"]) for x in info["recomputed"]))
@@ -107,8 +107,9 @@ def runs_compare(a: str, b: str, as_json: Annotated[bool, typer.Option("--json")
         return
     console.print(f"{diff.height} 条结论不同：")
     for r in diff.head(200).iter_rows(named=True):
-        console.print(f"  {r['rule_id']} {r['entity_code']}: {r['outcome_a']}({r['observed_a']}) → "
-                      f"{r['outcome_b']}({r['observed_b']})")
+        console.print(f"  {r['rule_id']} {r['entity_code']}: {formatting.outcome_zh(r['outcome_a'])}"
+                      f"（{formatting.value_zh(r['observed_a'], r['unit'])}）→ {formatting.outcome_zh(r['outcome_b'])}"
+                      f"（{formatting.value_zh(r['observed_b'], r['unit'])}）")
 
 
 @packs.command("list")
@@ -190,7 +191,7 @@ def demo_report(region: str = "371521", pack: str = "yanggu-2024", as_of: str = 
                                     (pl.col("outcome") == "fail").sum().alias("fail"),
                                     (pl.col("outcome") == "not_yet_due").sum().alias("due"),
                                     (pl.col("outcome") == "unknown").sum().alias("unknown"))
-    top = req.filter(pl.col("outcome").is_in(["fail", "not_yet_due"])).group_by("t", "rule_id").len() \
+    top = req.filter(pl.col("outcome").is_in([Outcome.FAIL, Outcome.NOT_YET_DUE])).group_by("t", "rule_id").len() \
         .sort("len", descending=True).group_by("t", maintain_order=True).head(2) \
         .group_by("t").agg(pl.format("{}({})", "rule_id", "len").str.join("、").alias("top"))
     t = Table("乡镇（街道）", "达标", "未达标", "未到期", "缺数据", "主要差距（规则，机构数）",
@@ -202,10 +203,13 @@ def demo_report(region: str = "371521", pack: str = "yanggu-2024", as_of: str = 
     names = dict(api.network_summary(region).select("township", "name").iter_rows())
     names[region] = api.region_show(region)["name"]
     tt = Table("目标（条款）", "地区", "结论", "现状", "要求（期限）", "差距", title="目标进展")
-    for r in res.filter(pl.col("kind") == "target").sort("rule_id", "entity_code").iter_rows(named=True):
-        gap = "" if r["gap"] is None else f"{r['gap']:g}{r['gap_unit']}"
-        tt.add_row(f"{r['message'].split('：')[0]}（{r['clause_ref']}）", names.get(r["entity_code"], r["entity_code"]),
-                   OUTCOME_ZH.get(r["outcome"], r["outcome"]), str(r["observed"] or ""), str(r["required"] or ""), gap)
+    rules = api.pack_rules(pack)
+    shown = formatting.with_text(res.filter(pl.col("kind") == "target").sort("rule_id", "entity_code"), rules)
+    for r in shown.iter_rows(named=True):
+        rule = rules[r["rule_id"]]
+        tt.add_row(f"{rule.spec.get('label') or rule.summary}（{r['clause_ref']}）",
+                   names.get(r["entity_code"], r["entity_code"]), r["outcome_zh"], r["observed_zh"], r["required_zh"],
+                   r["gap_zh"])
     console.print(tt)
     console.print("数据为合成数据（synthetic），仅供演示。")
 
@@ -230,8 +234,10 @@ def subsidies(pack: Annotated[str, typer.Option(help="规则包 id")], region: A
 @packs.command("coverage")
 def packs_coverage(pack: Annotated[str | None, typer.Option("--pack", help="规则包 id；省略则全部")] = None,
                    as_json: Annotated[bool, typer.Option("--json")] = False,
-                   show: Annotated[bool, typer.Option("--all", help="逐条列出（默认只列缺失的）")] = False) -> None:
-    """条款覆盖：每个编号条款和含数字/期限的段落，逐条标明已编码（规则 id）或不可核查（理由）。"""
+                   show: Annotated[bool, typer.Option("--all", help="逐条列出（默认只列缺失的）")] = False,
+                   list_readings: Annotated[bool, typer.Option("--readings", help="列出歧义条款所采用的解读")] = False,
+                   ) -> None:
+    """条款覆盖：每个编号条款和含数字/期限的段落，逐条标明已编码（规则 id）或不可核查（理由）；条款解读。"""
     reports = api.packs_coverage(pack)
     if as_json:
         _json(reports)
@@ -240,7 +246,10 @@ def packs_coverage(pack: Annotated[str | None, typer.Option("--pack", help="规�
         missing += r["counts"].get("missing", 0) + len(r["not_verbatim"]) + len(r["stale_reasons"])
         if as_json:
             continue
-        console.print(f"[bold]{r['pack']}[/]（{r['source']}）：" + "，".join(f"{k} {v}" for k, v in sorted(r["counts"].items())))
+        console.print(f"[bold]{r['pack']}[/]（{r['source']}）：" + "，".join(f"{k} {v}" for k, v in sorted(r["counts"].items()))
+                      + f"；条款解读 {len(r['readings'])} 条" + ("" if list_readings else "（--readings 列出）"))
+        for rd in r["readings"] if list_readings else []:
+            console.print(f"  解读 {rd['clause']:12} {rd['id']}：{rd['reading']}", soft_wrap=True)
         for p in r["provisions"]:
             if show or p["status"] == "missing":
                 what = ", ".join(p["ids"]) if p["ids"] else p["reason"]
@@ -310,6 +319,5 @@ def plan_apply(path: Path, scenario: Annotated[str, typer.Option(help="情景名
     console.print(f"情景 {scenario}：{info['scenario_url']}（生效日期 {info['effective']}），变更 {info['changes']}")
     t = Table("目标", "地区", "结论", "现状", "要求", title=f"情景重新评估（批次 {info['run_id']}）")
     for r in info["targets"].iter_rows(named=True):
-        t.add_row(r["rule_id"], r["entity_code"], OUTCOME_ZH.get(r["outcome"], r["outcome"]), str(r["observed"]),
-                  str(r["required"]))
+        t.add_row(r["rule_id"], r["entity_code"], r["outcome_zh"], r["observed_zh"], r["required_zh"])
     console.print(t)

@@ -15,6 +15,7 @@ from wangdi.errors import WangdiError
 from wangdi.planning.actions import Action, derive_actions, load_costs
 from wangdi.planning.optimize import Solution, TargetNeed, solve
 from wangdi.policy import pack as packs
+from wangdi.policy.results import Outcome
 
 
 @dataclass
@@ -83,19 +84,19 @@ def parse_budgets(text: str) -> dict[int, float]:
 
 def _targets(pack: packs.Pack, res: pl.DataFrame, actions: list[Action]) -> list[TargetNeed]:
     out = []
-    for r in res.filter((pl.col("kind") == "target") & pl.col("outcome").is_in(["not_met", "not_yet_due"])
+    for r in res.filter((pl.col("kind") == "target") & pl.col("outcome").is_in([Outcome.NOT_MET, Outcome.NOT_YET_DUE])
                         & pl.col("gap").is_not_null()).iter_rows(named=True):
         rule = pack.rules[r["rule_id"]]
-        m = re.search(r"(\d{4}-\d{2}-\d{2})", str(r["required"]))
         region = str(r["entity_code"])
         idx = [i for i, a in enumerate(actions) if r["rule_id"] in a.rules
                and (a.township.startswith(region) or region.startswith(a.township[: len(region)]))]
         out.append(TargetNeed(r["rule_id"], str(rule.spec.get("label", rule.summary)), region, math.ceil(r["gap"]),
-                              date.fromisoformat(m.group(1)) if m else None, idx))
+                              r["deadline"], idx))
     return out
 
 
-def _staffing(con: Any, actions: list[Action], years: list[int], res: pl.DataFrame) -> pl.DataFrame:
+def _staffing(con: Any, actions: list[Action], years: list[int], res: pl.DataFrame,
+              pack: packs.Pack | None = None) -> pl.DataFrame:
     recruits = pl.DataFrame([{"township": a.township, "item": a.description, "n": a.quantity} for a in actions
                              if a.kind == "recruit"], schema={"township": pl.String, "item": pl.String, "n": pl.Float64})
     need = recruits.group_by("township", "item").agg(pl.col("n").sum()).with_columns(
@@ -105,8 +106,12 @@ def _staffing(con: Any, actions: list[Action], years: list[int], res: pl.DataFra
         .filter(pl.col("年度").is_in(years)).with_columns(类别=pl.lit("年满60岁需替补的乡村医生"), 项目=pl.lit("乡村医生"),
                                                           人数=pl.col("人数").cast(pl.Float64))
     owed = res.filter((pl.col("kind") == "target") & (pl.col("entity_type") == "region")
-                      & pl.col("rule_id").str.contains("deploy") & pl.col("outcome").is_in(["not_met", "not_yet_due"])) \
-        .select(pl.col("entity_code").alias("township"), pl.col("message").alias("项目"), pl.col("gap").alias("人数")) \
+                      & pl.col("rule_id").str.contains("deploy")
+                      & pl.col("outcome").is_in([Outcome.NOT_MET, Outcome.NOT_YET_DUE]))
+    owed = owed.with_columns(pl.col("rule_id").replace_strict(
+        {rid: str(r.spec.get("label") or r.summary) for rid, r in pack.rules.items()}, default=pl.col("rule_id"),
+        return_dtype=pl.String).alias("项目")) if pack is not None else owed.with_columns(pl.col("rule_id").alias("项目"))
+    owed = owed.select(pl.col("entity_code").alias("township"), "项目", pl.col("gap").alias("人数")) \
         .with_columns(类别=pl.lit("本年度仍欠的下沉派驻"), 年度=pl.lit(years[0], pl.Int64))
     cols = ["township", "类别", "项目", "年度", "人数"]
     out: pl.DataFrame = pl.concat([need.select(cols), ages.select(cols), owed.select(cols)], how="vertical_relaxed")
@@ -121,5 +126,5 @@ def make_plan(pack_id: str, region: str, budgets: dict[int, float], as_of: date 
     run_id, res, actions, con = derive_actions(pack, region, as_of, url, costs)
     targets = _targets(pack, res, actions)
     solution = solve(actions, budgets, targets, time_limit)
-    staffing = _staffing(con, actions, sorted(budgets), res)
+    staffing = _staffing(con, actions, sorted(budgets), res, pack)
     return Plan(pack_id, region, as_of, run_id, budgets, source, actions, targets, solution, staffing)

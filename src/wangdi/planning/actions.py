@@ -7,7 +7,6 @@ action follows from the field a rule reads (generic engine code, nothing city-sp
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,7 +18,10 @@ import yaml
 
 from wangdi.errors import WangdiError
 from wangdi.policy import engine, runs
+from wangdi.policy.expr import compile_expr
+from wangdi.policy.fields import fields_of
 from wangdi.policy.pack import Pack, Rule
+from wangdi.policy.results import Outcome
 from wangdi.registry.reference import EQUIPMENT_BY_KEY
 
 COSTS = Path(__file__).parent / "costs.yaml"
@@ -86,35 +88,25 @@ def load_costs(path: Path | None = None) -> tuple[dict[str, float], str]:
     return costs, f"成本表 {path.name}（其余项目用默认假设单价）"
 
 
-def _fields_in(text: str) -> list[str]:
-    return [f for f in BY_FIELD if re.search(rf"\b{f}\b", text)]
-
-
-def _missing_items(con: duckdb.DuckDBPyConnection, rule: Rule, codes: list[str]) -> dict[str, list[str]]:
-    """Per failing entity, the rule's equipment items it lacks — read from the entity data, in one query."""
-    items = "[" + ", ".join(engine.q(str(i)) for i in rule.spec["items"]) + "]"
-    con.register("_codes", pl.DataFrame({"entity_code": codes}))
-    rows = con.sql(f"SELECT e.entity_code, list_filter({items}, lambda x: NOT list_contains(e.equipment_items, x)) "
-                   f"FROM ent_{rule.entity} e JOIN _codes USING (entity_code)").fetchall()
-    con.unregister("_codes")
-    return {str(code): list(missing) for code, missing in rows}
+def _fields_in(pack: Pack, rule: Rule, text: str) -> list[str]:
+    """The costed fields an expression reads (from the compiled expression, not a text search)."""
+    if not text:
+        return []
+    c = compile_expr(text, fields_of(rule.entity), lambda n: "NULL", "", sorted(pack.parameters))
+    return [f for f in BY_FIELD if f in c.fields]
 
 
 def _requirement_actions(pack: Pack, res: pl.DataFrame, inst: dict[str, dict[str, Any]],
                          con: duckdb.DuckDBPyConnection) -> list[Action]:
     out: list[Action] = []
-    fails = res.filter((pl.col("kind") == "requirement") & pl.col("outcome").is_in(["fail", "not_yet_due"]))
-    for rule_id, part in fails.group_by("rule_id"):
-        rule = pack.rules[str(rule_id[0])]
-        if not rule.spec.get("items"):
-            continue
-        for subject, missing in _missing_items(con, rule, part["entity_code"].to_list()).items():
-            owner = inst.get(subject, {}).get("code", subject)
-            for item in missing:
-                zh = EQUIPMENT_BY_KEY[item].zh if item in EQUIPMENT_BY_KEY else item
-                out.append(Action((subject, "buy_equipment", item), subject, owner, "buy_equipment", item,
-                                  f"购置{zh}", 1, "台", f"equipment:{item}", [rule.id], [rule.clause],
-                                  rule.spec.get("due")))
+    fails = res.filter((pl.col("kind") == "requirement") & pl.col("outcome").is_in([Outcome.FAIL, Outcome.NOT_YET_DUE]))
+    for row in fails.filter(pl.col("unit") == "item").iter_rows(named=True):  # the result names the missing items
+        rule, subject = pack.rules[row["rule_id"]], str(row["entity_code"])
+        owner = inst.get(subject, {}).get("code", subject)
+        for item in row["missing"] or []:
+            zh = EQUIPMENT_BY_KEY[item].zh if item in EQUIPMENT_BY_KEY else item
+            out.append(Action((subject, "buy_equipment", item), subject, owner, "buy_equipment", item,
+                              f"购置{zh}", 1, "台", f"equipment:{item}", [rule.id], [rule.clause], row["deadline"]))
     for row in fails.iter_rows(named=True):
         rule = pack.rules[row["rule_id"]]
         subject = row["entity_code"]
@@ -122,22 +114,22 @@ def _requirement_actions(pack: Pack, res: pl.DataFrame, inst: dict[str, dict[str
         if rule.spec.get("items"):
             continue
         text = str(rule.spec.get("observed") or rule.spec.get("check") or "")
-        for f in _fields_in(text)[:1]:
+        for f in _fields_in(pack, rule, text)[:1]:
             kind, cost_key, unit, zh = BY_FIELD[f]
             qty = float(row["gap"] or 1) if rule.spec.get("observed") else 1.0
             out.append(Action((subject, kind, cost_key), subject, owner, kind, cost_key, zh, qty, unit, cost_key,
-                              [rule.id], [rule.clause], rule.spec.get("due")))
+                              [rule.id], [rule.clause], row["deadline"]))
     return out
 
 
 def _target_candidates(pack: Pack, res: pl.DataFrame, con: duckdb.DuckDBPyConnection, as_of: date) -> list[Action]:
     """For share targets not met: entities of the population not yet counted, as one-unit candidate actions."""
     out: list[Action] = []
-    missed = res.filter((pl.col("kind") == "target") & pl.col("outcome").is_in(["not_met", "not_yet_due"]))
+    missed = res.filter((pl.col("kind") == "target") & pl.col("outcome").is_in([Outcome.NOT_MET, Outcome.NOT_YET_DUE]))
     c = engine.Compiler(pack, as_of)
     for rule_id in missed["rule_id"].unique().to_list():
         rule: Rule = pack.rules[rule_id]
-        fields = _fields_in(str(rule.spec.get("numerator") or ""))
+        fields = _fields_in(pack, rule, str(rule.spec.get("numerator") or ""))
         if rule.spec.get("measure", "share") != "share" or len(fields) != 1:
             continue
         kind, cost_key, unit, zh = BY_FIELD[fields[0]]
@@ -163,7 +155,7 @@ def derive_actions(pack: Pack, region: str, as_of: date, url: str | None,
     staff_inst = dict(con.sql("SELECT entity_code, institution_code FROM v_ent_staff").fetchall()) \
         if any(r.entity == "staff" for r in pack.rules.values()) else {}
     weak = res.filter(pl.col("kind") == "requirement").group_by("entity_code").agg(
-        (pl.col("outcome").is_in(["fail", "not_yet_due"])).mean().alias("w"))
+        (pl.col("outcome").is_in([Outcome.FAIL, Outcome.NOT_YET_DUE])).mean().alias("w"))
     weakness = dict(weak.iter_rows())
     merged: dict[tuple[str, str, str], Action] = {}
     for a in _requirement_actions(pack, res, inst, con) + _target_candidates(pack, res, con, as_of):

@@ -126,6 +126,15 @@ def coverage(pack: Pack) -> tuple[list[Provision], list[str]]:
     return provisions, not_verbatim
 
 
+def readings(pack: Pack) -> list[dict[str, str]]:
+    """How the pack reads its ambiguous clauses: every rule and parameter of its own with a `reading:`."""
+    out = [{"id": rid, "clause": r.clause, "reading": " ".join(str(r.spec["reading"]).split())}
+           for rid, r in pack.rules.items() if r.pack == pack.id and r.spec.get("reading")]
+    out += [{"id": f"param:{pid}", "clause": prm.clause, "reading": " ".join(prm.reading.split())}
+            for pid, prm in pack.parameters.items() if prm.pack == pack.id and prm.reading]
+    return out
+
+
 def report(pack: Pack) -> dict[str, Any]:
     provisions, not_verbatim = coverage(pack)
     counts: dict[str, int] = {}
@@ -135,4 +144,4 @@ def report(pack: Pack) -> dict[str, Any]:
     stale = [str(c.get("ref")) for c in pack.coverage if str(c.get("ref")) not in known]
     return {"pack": pack.id, "source": pack.manifest.get("source"), "counts": counts,
             "not_verbatim": not_verbatim, "stale_reasons": stale,
-            "provisions": [asdict(p) for p in provisions]}
+            "provisions": [asdict(p) for p in provisions], "readings": readings(pack)}

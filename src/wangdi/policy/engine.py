@@ -1,7 +1,9 @@
 """Vectorised evaluation: each rule is one DuckDB query over all entities of its kind at once.
 
 Entities outside a rule's applicability filter get no result row; `not_applicable` rows mean the
-rule applies but no parameter value is in force for that jurisdiction and date.
+rule applies but no parameter value is in force for that jurisdiction and date. Results are typed
+(policy/results.py): numbers, dates and Outcome values; Chinese text is made later, by policy/formatting.py,
+for the rows someone reads.
 """
 
 from __future__ import annotations
@@ -16,20 +18,28 @@ from wangdi.errors import WangdiError
 from wangdi.policy import expr
 from wangdi.policy.fields import Dataset, build, fields_of, materialise, use_view
 from wangdi.policy.pack import LEVELS, Pack, Parameter, Rule
-from wangdi.registry.reference import EQUIPMENT_BY_KEY
+from wangdi.policy.results import RESULT_COLUMNS, Outcome, create_sql
 
-RESULT_COLUMNS = ["pack", "rule_id", "clause_ref", "kind", "group", "entity_type", "entity_code", "region_code",
-                  "outcome", "observed", "required", "gap", "gap_unit", "message"]
-NUM = ("CASE WHEN round(CAST({0} AS DOUBLE), 2) = round(CAST({0} AS DOUBLE)) THEN CAST(CAST(round({0}) AS BIGINT) AS VARCHAR) "
-       "ELSE CAST(round(CAST({0} AS DOUBLE), 2) AS VARCHAR) END")
-
-
-def num(sql: str) -> str:
-    return NUM.format(sql)
+PASS, FAIL, UNKNOWN, NA = (f"'{o.value}'" for o in (Outcome.PASS, Outcome.FAIL, Outcome.UNKNOWN,
+                                                      Outcome.NOT_APPLICABLE))
+MET, NOT_MET, NOT_YET_DUE, PAYABLE = (f"'{o.value}'" for o in (Outcome.MET, Outcome.NOT_MET, Outcome.NOT_YET_DUE,
+                                                                 Outcome.PAYABLE))
 
 
 def q(text: str) -> str:
+    """A quoted SQL string literal (the only way pack or user text enters SQL outside the expression compiler)."""
     return "'" + str(text).replace("'", "''") + "'"
+
+
+def num_lit(v: Any) -> str:
+    """A finite number as a SQL literal (the loader has checked it; this refuses anything else)."""
+    if isinstance(v, bool) or not isinstance(v, int | float) or v != v or v in (float("inf"), float("-inf")):
+        raise WangdiError("pack-bad-number", f"不是有限数字：{v!r}", f"not a finite number: {v!r}")
+    return repr(float(v)) if isinstance(v, float) else str(int(v))
+
+
+def date_lit(d: date) -> str:
+    return f"DATE '{date.fromordinal(d.toordinal()).isoformat()}'"
 
 
 def param_sql(p: Parameter, as_of: date) -> str:
@@ -48,7 +58,7 @@ def param_sql(p: Parameter, as_of: date) -> str:
         return "NULL"
 
     def lit(v: Any) -> str:
-        return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else q(str(v))
+        return num_lit(v) if isinstance(v, int | float) and not isinstance(v, bool) else q(str(v))
 
     if list(by_j) == [""]:
         return lit(by_j[""])
@@ -61,18 +71,30 @@ class Compiler:
     def __init__(self, pack: Pack, as_of: date) -> None:
         self.pack, self.as_of = pack, as_of
         self.names = sorted(pack.parameters)
+        self.fields: set[str] = set()  # fields read by the rule being compiled (blank ones are named in `missing`)
+
+    def expression(self, rule: Rule, text: Any, where: str) -> tuple[str, set[str]]:
+        c = expr.compile_expr(str(text), fields_of(rule.entity), lambda n: param_sql(self.pack.parameters[n], self.as_of),
+                              f"{rule.where} {where}", self.names)
+        self.fields |= c.fields
+        return f"({c.sql})", c.params
 
     def compile(self, rule: Rule, key: str, default: str | None = None) -> tuple[str, set[str]]:
         text = rule.spec.get(key)
         if text is None:
             return (default if default is not None else "NULL"), set()
-        c = expr.compile_expr(str(text), fields_of(rule.entity), lambda n: param_sql(self.pack.parameters[n], self.as_of),
-                              f"{rule.where} {key}", self.names)
-        return f"({c.sql})", c.params
+        return self.expression(rule, text, key)
 
     def params_ok(self, used: set[str]) -> str:
         checks = [f"({param_sql(self.pack.parameters[p], self.as_of)}) IS NOT NULL" for p in sorted(used)]
         return " AND ".join(checks) if checks else "TRUE"
+
+    def blank_fields(self) -> str:
+        """SQL list of the rule's input fields that are blank on the row."""
+        if not self.fields:
+            return "[]::VARCHAR[]"
+        names = ", ".join(f'CASE WHEN "{f}" IS NULL THEN {q(f)} END' for f in sorted(self.fields))
+        return f"list_filter([{names}], lambda x: x IS NOT NULL)"
 
 
 def _applicable(rule: Rule, as_of: date) -> bool:
@@ -80,170 +102,184 @@ def _applicable(rule: Rule, as_of: date) -> bool:
     return not ((start and as_of < date.fromisoformat(str(start))) or (end and as_of > date.fromisoformat(str(end))))
 
 
-def requirement_sql(c: Compiler, rule: Rule, region: str) -> str:
+def _items_core(c: Compiler, rule: Rule, applies: str, used: set[str], ent: str, where: str) -> str:
+    items = [str(i) for i in rule.spec["items"]]
+    lst = "[" + ", ".join(q(i) for i in items) + "]"
+    return f"""SELECT entity_code, region_code, {applies} _applies, {c.params_ok(used)} _pok,
+               CASE WHEN equipment_items IS NOT NULL THEN
+                 CAST(len(list_filter({lst}, lambda x: list_contains(equipment_items, x))) AS DOUBLE) END _obs,
+               {len(items)}.0 _min, NULL::DOUBLE _max,
+               CASE WHEN equipment_items IS NULL THEN ['equipment_items']
+                    ELSE list_filter({lst}, lambda x: NOT list_contains(equipment_items, x)) END _missing
+               FROM {ent} WHERE {where}"""
+
+
+def _readiness_core(c: Compiler, rule: Rule, applies: str, used: set[str], ent: str, where: str) -> str:
+    parts = []
+    for items in rule.spec["readiness"].values():
+        scored = []
+        for i, it in enumerate(items):
+            sql, ps = c.expression(rule, it, f"readiness[{i}]")
+            used |= ps
+            scored.append(f"CAST({sql} AS DOUBLE)")  # a blank item makes the index blank (unknown), never 0
+        parts.append(f"(({' + '.join(scored)}) / {len(scored)})")
+    mn, p2 = c.compile(rule, "min", "1")
+    return f"""SELECT entity_code, region_code, {applies} _applies, {c.params_ok(used | p2)} _pok,
+               ({' + '.join(parts)}) / {len(parts)} _obs, CAST({mn} AS DOUBLE) _min, NULL::DOUBLE _max,
+               {c.blank_fields()} _missing FROM {ent} WHERE {where}"""
+
+
+def requirement_sql(c: Compiler, rule: Rule, region: str, as_of: date) -> str:
+    c.fields = set()
     applies, p1 = c.compile(rule, "applies", "TRUE")
-    label, unit = q(rule.spec.get("label", rule.summary)), str(rule.spec.get("unit", ""))
-    ent = f"ent_{rule.entity}"
-    where = f"starts_with(region_code, {q(region)})"
+    unit = str(rule.spec.get("unit", ""))
+    ent, where = f"ent_{rule.entity}", f"starts_with(region_code, {q(region)})"
     if rule.spec.get("items"):
-        items = [str(i) for i in rule.spec["items"]]
-        lst = "[" + ", ".join(f"{{'k': {q(i)}, 'zh': {q(EQUIPMENT_BY_KEY[i].zh if i in EQUIPMENT_BY_KEY else i)}}}"
-                              for i in items) + "]"
-        obs = f"len(list_filter({lst}, lambda x: list_contains(equipment_items, x.k)))"
-        absent = f"list_filter({lst}, lambda x: NOT list_contains(equipment_items, x.k))"
-        missing = f"array_to_string(list_transform({absent}, lambda x: x.zh), '、')"
-        core = f"""SELECT entity_code, region_code, {applies} _applies, {c.params_ok(p1)} _pok,
-                   CAST({obs} AS DOUBLE) _obs, {len(items)}.0 _min, NULL::DOUBLE _max, {missing} _missing
+        core, unit = _items_core(c, rule, applies, set(p1), ent, where), "item"
+    elif rule.spec.get("readiness"):
+        core, unit = _readiness_core(c, rule, applies, set(p1), ent, where), unit or "index"
+    elif rule.spec.get("check") is not None:
+        chk, p2 = c.compile(rule, "check")
+        core = f"""SELECT entity_code, region_code, {applies} _applies, {c.params_ok(p1 | p2)} _pok,
+                   CAST({chk} AS INT)::DOUBLE _obs, 1.0 _min, NULL::DOUBLE _max, {c.blank_fields()} _missing
                    FROM {ent} WHERE {where}"""
-        unit = unit or "项"
-        fail_msg = f"{label} || '：缺少 ' || _missing"
-        ok_msg = f"{label} || '：齐全'"
-        gap = "_min - _obs"
-        required = q(f"{len(items)} 项全部配备")
-        observed = f"'已配 ' || {num('_obs')} || '/' || {len(items)}"
-    elif rule.spec.get("check") is not None or rule.spec.get("readiness"):
-        if rule.spec.get("readiness"):
-            parts, used = [], set(p1)
-            for items in rule.spec["readiness"].values():
-                scored = []
-                for it in items:
-                    sql, ps = c.compile(Rule(rule.id, rule.kind, "", "", "", {"x": it, "entity": rule.entity},
-                                             where=rule.where), "x")
-                    used |= ps
-                    scored.append(f"coalesce(CAST({sql} AS DOUBLE), 0)")
-                parts.append(f"(({' + '.join(scored)}) / {len(scored)})")
-            mn, p2 = c.compile(rule, "min", "1")
-            core = f"""SELECT entity_code, region_code, {applies} _applies, {c.params_ok(used | p2)} _pok,
-                       ({' + '.join(parts)}) / {len(parts)} _obs, CAST({mn} AS DOUBLE) _min, NULL::DOUBLE _max
-                       FROM {ent} WHERE {where}"""
-            fail_msg = f"{label} || '：就绪指数 ' || {num('_obs')} || '，低于 ' || {num('_min')}"
-            ok_msg = f"{label} || '：就绪指数 ' || {num('_obs')}"
-            gap, required, observed = "_min - _obs", f"'≥' || {num('_min')}", num("_obs")
-        else:
-            chk, p2 = c.compile(rule, "check")
-            core = f"""SELECT entity_code, region_code, {applies} _applies, {c.params_ok(p1 | p2)} _pok,
-                       CAST({chk} AS INT)::DOUBLE _obs, 1.0 _min, NULL::DOUBLE _max FROM {ent} WHERE {where}"""
-            fail_msg, ok_msg = f"{label} || '：未达到'", f"{label} || '：达到'"
-            gap, required, observed = "1", q("是"), "CASE WHEN _obs = 1 THEN '是' ELSE '否' END"
-            unit = unit or "项"
+        unit = "bool"
     else:
         obs, p2 = c.compile(rule, "observed")
         mn, p3 = c.compile(rule, "min")
         mx, p4 = c.compile(rule, "max")
         core = f"""SELECT entity_code, region_code, {applies} _applies, {c.params_ok(p1 | p2 | p3 | p4)} _pok,
-                   CAST({obs} AS DOUBLE) _obs, CAST({mn} AS DOUBLE) _min, CAST({mx} AS DOUBLE) _max
-                   FROM {ent} WHERE {where}"""
-        u = q(unit)
-        fail_msg = (f"CASE WHEN _obs < _min THEN {label} || '：' || {num('_obs')} || {u} || '，低于 ' || {num('_min')}"
-                    f" || {u} || '，差 ' || {num('_min - _obs')} || {u} ELSE {label} || '：' || {num('_obs')} || {u}"
-                    f" || '，高于 ' || {num('_max')} || {u} || '，超 ' || {num('_obs - _max')} || {u} END")
-        ok_msg = f"{label} || '：' || {num('_obs')} || {u} || '，达标'"
-        gap = "CASE WHEN _obs < _min THEN _min - _obs ELSE _obs - _max END"
-        required = (f"concat_ws('–', CASE WHEN _min IS NOT NULL THEN '≥' || {num('_min')} END,"
-                    f" CASE WHEN _max IS NOT NULL THEN '≤' || {num('_max')} END)")
-        observed = num("_obs")
+                   CAST({obs} AS DOUBLE) _obs, CAST({mn} AS DOUBLE) _min, CAST({mx} AS DOUBLE) _max,
+                   {c.blank_fields()} _missing FROM {ent} WHERE {where}"""
+    due = rule.spec.get("due")
+    late = isinstance(due, date) and as_of < due
+    deadline = date_lit(due) if isinstance(due, date) else "NULL::DATE"
     has_bound = "(_min IS NOT NULL OR _max IS NOT NULL)"
     return f"""
       WITH b AS ({core}), o AS (SELECT *, CASE
-          WHEN _applies IS NULL THEN 'unknown' WHEN NOT _applies THEN 'not_applicable'
-          WHEN NOT _pok THEN 'not_applicable'
-          WHEN _obs IS NULL OR NOT {has_bound} THEN 'unknown'
-          WHEN (_min IS NULL OR _obs >= _min) AND (_max IS NULL OR _obs <= _max) THEN 'pass' ELSE 'fail' END outcome
-        FROM b)
+          WHEN _applies IS NULL THEN {UNKNOWN} WHEN NOT _applies THEN {NA}
+          WHEN NOT _pok THEN {NA}
+          WHEN _obs IS NULL OR NOT {has_bound} THEN {UNKNOWN}
+          WHEN (_min IS NULL OR _obs >= _min) AND (_max IS NULL OR _obs <= _max) THEN {PASS}
+          ELSE {NOT_YET_DUE if late else FAIL} END outcome FROM b)
       SELECT entity_code, region_code, outcome,
-        CASE WHEN outcome IN ('pass', 'fail') THEN {observed} END observed,
-        CASE WHEN outcome IN ('pass', 'fail') THEN {required} END required,
-        CASE WHEN outcome = 'fail' THEN {gap} END gap, {q(unit)} gap_unit,
-        CASE outcome WHEN 'fail' THEN {fail_msg} WHEN 'pass' THEN {ok_msg}
-          WHEN 'unknown' THEN {label} || '：缺少数据，无法判断' ELSE '不适用：没有生效的参数' END message
+        CASE WHEN outcome NOT IN ({UNKNOWN}, {NA}) THEN _obs END observed, NULL::DOUBLE observed_low,
+        NULL::DOUBLE observed_high, _min required_min, _max required_max, {deadline} deadline,
+        CASE WHEN outcome IN ({FAIL}, {NOT_YET_DUE}) THEN
+          CASE WHEN _min IS NOT NULL AND _obs < _min THEN _min - _obs ELSE _obs - _max END END gap,
+        {q(unit)} unit, NULL::DOUBLE amount,
+        CAST(CASE WHEN outcome = {UNKNOWN} THEN greatest(len(_missing), 1) ELSE 0 END AS INTEGER) unknown_n,
+        CASE WHEN outcome = {UNKNOWN} OR len(_missing) > 0 AND outcome <> {PASS} THEN _missing END missing
       FROM o WHERE _applies IS NOT FALSE"""
 
 
+def _milestone(rule: Rule, as_of: date) -> tuple[dict[str, Any], bool]:
+    """The milestone in force on `as_of` (the latest one due, else the next), and whether it is due."""
+    ms = sorted(rule.spec["milestones"], key=lambda m: m["by"])
+    due = [m for m in ms if m["by"] <= as_of]
+    return (due[-1], True) if due else (next(m for m in ms if m["by"] > as_of), False)
+
+
 def target_sql(c: Compiler, rule: Rule, region: str, as_of: date) -> str:
+    """An area target. Members whose membership or value is blank give bounds: `observed_low` if every blank one
+    fails, `observed_high` if every one passes; met only when met either way, not_met only when not met either way."""
     level = LEVELS[rule.spec["level"]]
     pop, p1 = c.compile(rule, "population", "TRUE")
     numr, p2 = c.compile(rule, "numerator", "TRUE")
     val, p3 = c.compile(rule, "value", "1")
     den, p4 = c.compile(rule, "denominator_value")
-    measure = rule.spec.get("measure", "share")
-    scale = float(rule.spec.get("scale", 1))
-    ms = sorted(rule.spec["milestones"], key=lambda m: m["by"])
-    due = [m for m in ms if m["by"] <= as_of]
-    m = due[-1] if due else next(m for m in ms if m["by"] > as_of)
+    measure = str(rule.spec.get("measure", "share"))
+    total = measure == "total"
+    scale = num_lit(rule.spec.get("scale", 1))
+    m, due = _milestone(rule, as_of)
     used: set[str] = set()
 
     def bound_sql(v: Any) -> str:
         if v is None:
-            return "NULL"
+            return "NULL::DOUBLE"
         if isinstance(v, str) and v.startswith("param."):
             name = v[len("param."):]
             used.add(name)
             return f"CAST({param_sql(c.pack.parameters[name], as_of)} AS DOUBLE)"
-        return repr(float(v))
+        return num_lit(v)
 
     lo, hi = bound_sql(m.get("min")), bound_sql(m.get("max"))
-    unit, label = str(rule.spec.get("unit", "")), q(rule.spec.get("label", rule.summary))
-    fmt = (lambda s: f"{num(f'100 * {s}')} || '%'") if measure == "share" else num
     denom = f"coalesce({den}, {val})" if den != "NULL" else val
-    if measure == "total":
-        measured, needed = f"num * {scale}", f"ceil({lo} - num * {scale})"
-    else:  # share or ratio: entities (or units of value) still needed to reach the minimum
-        measured, needed = f"num / nullif(den, 0) * {scale}", f"ceil({lo} / {scale} * den - num)"
     regions = (f"SELECT code region FROM divisions WHERE length(code) = {level} AND "
                f"(starts_with(code, {q(region)}) OR starts_with({q(region)}, code))")
     if len(region) == level:
         regions = f"SELECT {q(region)} region"
-    by_txt = m["by"].isoformat()
-    bound = (f"concat_ws('，', CASE WHEN {lo} IS NOT NULL THEN '≥' || {fmt(lo)} END, "
-             f"CASE WHEN {hi} IS NOT NULL THEN '≤' || {fmt(hi)} END)")
+    if total:
+        low, high = f"num_l * {scale}", f"num_h * {scale}"
+        needed = f"ceil({lo} - num_l * {scale})"
+    else:  # share or ratio: entities (or units of value) still needed to reach the minimum, if blanks all fail
+        low, high = f"num_l / nullif(den_l, 0) * {scale}", f"num_h / nullif(den_h, 0) * {scale}"
+        needed = f"ceil({lo} / {scale} * den_l - num_l)"
+    sure_met = f"(({lo}) IS NULL OR low >= {lo}) AND (({hi}) IS NULL OR high <= {hi})"
+    sure_not = f"(high < {lo}) OR (low > {hi})"
     return f"""
       WITH e AS (SELECT substr(region_code, 1, {level}) region, {pop} _pop, {numr} _num,
                  CAST({val} AS DOUBLE) _val, CAST({denom} AS DOUBLE) _den
                  FROM ent_{rule.entity} WHERE starts_with(region_code, {q(region[:level])})),
-      a AS (SELECT region, coalesce(sum(_val) FILTER (_pop AND _num), 0) num,
-            sum(_den) FILTER (_pop AND _num IS NOT NULL) den, count(*) FILTER (_pop) pop_n,
-            count(*) FILTER (_pop AND _num IS NULL) unknown_n FROM e GROUP BY region),
-      r AS (SELECT g.region, g.region region_code, a.num, a.den, coalesce(a.pop_n, 0) pop_n,
+      a AS (SELECT region,
+            coalesce(sum(_val) FILTER (_pop AND _num), 0) num_l,
+            sum(_den) FILTER (_pop OR (_pop IS NULL AND _num IS NOT TRUE)) den_l,
+            CASE WHEN count(*) FILTER (_pop IS NOT FALSE AND _num IS NOT FALSE AND _val IS NULL) = 0
+                 THEN coalesce(sum(_val) FILTER (_pop IS NOT FALSE AND _num IS NOT FALSE), 0) END num_h,
+            sum(_den) FILTER (_pop OR (_pop IS NULL AND _num IS NOT FALSE)) den_h,
+            count(*) FILTER (_pop) pop_n,
+            count(*) FILTER (_pop IS NULL OR (_pop AND _num IS NULL)
+                             OR (_pop IS NOT FALSE AND _num IS NOT FALSE AND (_val IS NULL OR _den IS NULL))) unknown_n
+            FROM e GROUP BY region),
+      r AS (SELECT g.region, g.region region_code, a.num_l, a.den_l, a.num_h, a.den_h, coalesce(a.pop_n, 0) pop_n,
             coalesce(a.unknown_n, 0) unknown_n FROM ({regions}) g LEFT JOIN a ON a.region = g.region),
-      m AS (SELECT *, CASE WHEN den IS NULL AND '{measure}' <> 'total' THEN NULL ELSE {measured} END measured,
+      m AS (SELECT *, {'coalesce(' + low + ', 0)' if total else low} low, {high} high,
             greatest({needed}, 0) needed FROM r),
-      o AS (SELECT *, ({lo} IS NULL OR measured >= {lo}) AND ({hi} IS NULL OR measured <= {hi}) ok FROM m),
-      f AS (SELECT *, CASE WHEN NOT ({c.params_ok(p1 | p2 | p3 | p4 | used)}) THEN 'not_applicable'
-              WHEN pop_n = 0 AND '{measure}' <> 'total' THEN 'not_applicable'
-              WHEN measured IS NULL THEN 'unknown' WHEN {'ok' if due else 'FALSE'} THEN 'met'
-              WHEN {'TRUE' if due else 'FALSE'} THEN 'not_met' ELSE 'not_yet_due' END outcome FROM o)
-      SELECT region entity_code, region region_code, outcome, {fmt('measured')} observed,
-        {bound} || '（{by_txt}前）' required, CASE WHEN NOT ok THEN needed END gap, {q(unit)} gap_unit,
-        CASE WHEN outcome = 'unknown' THEN {label} || '：缺少数据'
-          WHEN outcome = 'not_applicable' THEN '不适用'
-          ELSE {label} || '：' || {fmt('measured')} || '，目标 ' || {bound} || '（{by_txt}前）' ||
-            CASE WHEN ok THEN '，已达到' ELSE '，还差 ' || {num('needed')} || {q(unit)} END ||
-            CASE WHEN unknown_n > 0 THEN '（另有 ' || unknown_n || ' 条缺少数据，未计入）' ELSE '' END END message
+      f AS (SELECT *, CASE WHEN NOT ({c.params_ok(p1 | p2 | p3 | p4 | used)}) THEN {NA}
+              {'' if total else f'WHEN pop_n = 0 AND unknown_n = 0 THEN {NA}'}
+              WHEN low IS NULL THEN {UNKNOWN} WHEN {'FALSE' if due else 'TRUE'} THEN {NOT_YET_DUE}
+              WHEN low IS NOT NULL AND {sure_met} THEN {MET}
+              WHEN {sure_not} THEN {NOT_MET} ELSE {UNKNOWN} END outcome,
+            low IS NOT NULL AND {sure_met} ok FROM m)
+      SELECT region entity_code, region region_code, outcome,
+        CASE WHEN unknown_n = 0 AND outcome <> {NA} THEN low END observed,
+        CASE WHEN unknown_n > 0 AND outcome <> {NA} THEN low END observed_low,
+        CASE WHEN unknown_n > 0 AND outcome <> {NA} THEN high END observed_high,
+        {lo} required_min, {hi} required_max, {date_lit(m["by"])} deadline,
+        CASE WHEN outcome <> {NA} AND NOT ok THEN needed END gap,
+        {q('share' if measure == 'share' else str(rule.spec.get('unit', '')))} unit, NULL::DOUBLE amount,
+        CAST(unknown_n AS INTEGER) unknown_n, NULL::VARCHAR[] missing
       FROM f"""
 
 
 def entitlement_sql(c: Compiler, rule: Rule, region: str) -> str:
+    c.fields = set()
     applies, p1 = c.compile(rule, "applies", "TRUE")
     amount, p2 = c.compile(rule, "amount")
-    label, unit = q(rule.spec.get("label", rule.summary)), str(rule.spec.get("unit", "元"))
+    unit = str(rule.spec.get("unit", "元"))
     return f"""
       WITH b AS (SELECT entity_code, region_code, {applies} _applies, {c.params_ok(p1 | p2)} _pok,
-                 CAST({amount} AS DOUBLE) _amt FROM ent_{rule.entity} WHERE starts_with(region_code, {q(region)})),
-      o AS (SELECT *, CASE WHEN _applies IS NULL THEN 'unknown' WHEN NOT _applies OR NOT _pok THEN 'not_applicable'
-            WHEN _amt IS NULL THEN 'unknown' ELSE 'payable' END outcome FROM b)
-      SELECT entity_code, region_code, outcome, CASE WHEN outcome = 'payable' THEN {num('_amt')} END observed,
-        NULL required, CASE WHEN outcome = 'payable' THEN _amt END gap, {q(unit)} gap_unit,
-        CASE outcome WHEN 'payable' THEN {label} || '：' || {num('_amt')} || {q(unit)}
-          WHEN 'unknown' THEN {label} || '：缺少数据' ELSE '不适用' END message
-      FROM o WHERE outcome <> 'not_applicable'"""
+                 CAST({amount} AS DOUBLE) _amt, {c.blank_fields()} _missing
+                 FROM ent_{rule.entity} WHERE starts_with(region_code, {q(region)})),
+      o AS (SELECT *, CASE WHEN _applies IS NULL THEN {UNKNOWN} WHEN NOT _applies OR NOT _pok THEN {NA}
+            WHEN _amt IS NULL THEN {UNKNOWN} ELSE {PAYABLE} END outcome FROM b)
+      SELECT entity_code, region_code, outcome, NULL::DOUBLE observed, NULL::DOUBLE observed_low,
+        NULL::DOUBLE observed_high, NULL::DOUBLE required_min, NULL::DOUBLE required_max, NULL::DATE deadline,
+        NULL::DOUBLE gap, {q(unit)} unit, CASE WHEN outcome = {PAYABLE} THEN _amt END amount,
+        CAST(CASE WHEN outcome = {UNKNOWN} THEN greatest(len(_missing), 1) ELSE 0 END AS INTEGER) unknown_n,
+        CASE WHEN outcome = {UNKNOWN} THEN _missing END missing
+      FROM o WHERE outcome <> {NA}"""
 
 
 def rule_sql(c: Compiler, rule: Rule, region: str, as_of: date) -> str:
     if rule.kind == "requirement":
-        return requirement_sql(c, rule, region)
+        return requirement_sql(c, rule, region, as_of)
     if rule.kind == "target":
         return target_sql(c, rule, region, as_of)
     return entitlement_sql(c, rule, region)
+
+
+_TYPED = ", ".join(RESULT_COLUMNS[8:])  # outcome … missing, as each rule's query names them
 
 
 def evaluate_into(pack: Pack, data: Dataset, con: duckdb.DuckDBPyConnection, table: str = "results",
@@ -262,25 +298,19 @@ def evaluate_into(pack: Pack, data: Dataset, con: duckdb.DuckDBPyConnection, tab
     for entity, n in sorted(uses.items()):  # a table pays off when several rules scan the entity
         if entity != "institution":
             materialise(con, entity) if n >= 3 else use_view(con, entity)
-    con.execute(f"CREATE OR REPLACE {'TEMP ' if temp else ''}TABLE {table} (" + ", ".join(
-        f'"{col}" {"DOUBLE" if col == "gap" else "VARCHAR"}' for col in RESULT_COLUMNS) + ")")
+    con.execute(create_sql(table, temp))
     for rule in chosen:
         sql = rule_sql(c, rule, data.region, data.as_of)
-        due = rule.spec.get("due")
-        late = rule.kind == "requirement" and due is not None and data.as_of < due
-        outcome = "CASE WHEN outcome = 'fail' THEN 'not_yet_due' ELSE outcome END" if late else "outcome"
-        message = f"CASE WHEN outcome = 'fail' THEN message || '（期限 {due}）' ELSE message END" if late else "message"
         entity_type = "region" if rule.kind == "target" else rule.entity
         con.execute(f"""INSERT INTO {table} SELECT {q(pack.id)}, {q(rule.id)}, {q(rule.clause)}, {q(rule.kind)},
-            {q(rule.group)}, {q(entity_type)}, entity_code, region_code, {outcome}, CAST(observed AS VARCHAR),
-            CAST(required AS VARCHAR), CAST(gap AS DOUBLE), gap_unit, {message} FROM ({sql})""")
+            {q(rule.group)}, {q(entity_type)}, entity_code, region_code, {_TYPED} FROM ({sql})""")
     no_double_payment(pack, con, table)
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
 
 def evaluate(pack: Pack, data: Dataset, rules: list[str] | None = None,
              con: duckdb.DuckDBPyConnection | None = None, prebuilt: bool = False) -> pl.DataFrame:
-    """Evaluate into DuckDB and return the results as a Polars frame (columns RESULT_COLUMNS)."""
+    """Evaluate into DuckDB and return the results as a Polars frame (columns RESULT_COLUMNS, typed)."""
     con = con or duckdb.connect()
     evaluate_into(pack, data, con, "results", rules, prebuilt)
     cols = ", ".join(f'"{c}"' for c in RESULT_COLUMNS)
@@ -297,12 +327,10 @@ def no_double_payment(pack: Pack, con: duckdb.DuckDBPyConnection, table: str) ->
     values = ", ".join(f"({q(rid)}, {q(g)})" for rid, g in groups)
     con.execute(f"""
       CREATE OR REPLACE TEMP TABLE _nd AS
-      SELECT r.rule_id, r.entity_code,
-        row_number() OVER w rn, first_value(r.rule_id) OVER w best
+      SELECT r.rule_id, r.entity_code, row_number() OVER w rn
       FROM {table} r JOIN (VALUES {values}) g(rule_id, grp) ON g.rule_id = r.rule_id
-      WHERE r.outcome = 'payable'
-      WINDOW w AS (PARTITION BY g.grp, r.entity_code ORDER BY r.gap DESC, r.rule_id);
-      UPDATE {table} SET outcome = 'not_payable_duplicate',
-        message = {table}.message || '（不重复享受，已按 ' || _nd.best || ' 发放）'
+      WHERE r.outcome = {PAYABLE}
+      WINDOW w AS (PARTITION BY g.grp, r.entity_code ORDER BY r.amount DESC, r.rule_id);
+      UPDATE {table} SET outcome = '{Outcome.NOT_PAYABLE_DUPLICATE.value}'
       FROM _nd WHERE _nd.rn > 1 AND _nd.rule_id = {table}.rule_id AND _nd.entity_code = {table}.entity_code;
       DROP TABLE _nd;""")

@@ -47,6 +47,10 @@ DERIVED: dict[str, dict[str, str]] = {
         "rural_population": "agricultural population of the institution's division",
         "farming_herding_population": "farming-and-herding population of the division",
         "deployed_in": "people deployed into this institution in the reporting year",
+        "hospital_assistance_in": "people sent from a hospital (A100/A210/G100) with an intermediate title into this "
+                                  "institution for at least one year, in post during the reporting year (对口帮扶)",
+        "hospital_assistance_unknown": "deployments from a hospital that might count as hospital_assistance_in but "
+                                       "whose title or end date is blank",
         "six_haves": "number of the six haves present (0–6)",
         "county_pure_pastoral": "the institution's county is a purely pastoral banner (002)",
     },
@@ -111,12 +115,17 @@ def _latest_population(as_of: date) -> str:
         SELECT *, row_number() OVER (PARTITION BY division_code ORDER BY year DESC) rn
         FROM population WHERE year <= {as_of.year}) WHERE rn = 1;
       CREATE OR REPLACE TEMP TABLE pop_division AS
-      WITH v AS (SELECT * FROM pop_latest WHERE length(division_code) = 12)
+      WITH v AS (SELECT * FROM pop_latest WHERE length(division_code) = 12),
+      t AS (SELECT substr(division_code, 1, 9) code, sum(resident) resident, sum(agricultural) agricultural,
+              sum(farming_herding) farming_herding FROM v GROUP BY 1
+            UNION ALL  -- a township entered as a whole is used where it has no village rows
+            SELECT division_code, resident, agricultural, farming_herding FROM pop_latest p
+            WHERE length(division_code) = 9 AND NOT EXISTS (
+              SELECT 1 FROM v WHERE substr(v.division_code, 1, 9) = p.division_code))
       SELECT division_code code, resident, agricultural, farming_herding FROM v
-      UNION ALL SELECT substr(division_code, 1, 9), sum(resident), sum(agricultural), sum(farming_herding)
-        FROM v GROUP BY 1
-      UNION ALL SELECT substr(division_code, 1, 6), sum(resident), sum(agricultural), sum(farming_herding)
-        FROM v GROUP BY 1;
+      UNION ALL SELECT * FROM t
+      UNION ALL SELECT substr(code, 1, 6), sum(resident), sum(agricultural), sum(farming_herding)
+        FROM t GROUP BY 1;
     """
 
 
@@ -196,8 +205,15 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
              count(*) FILTER (service = 'key_specialty' AND level = 'city') ks_city,
              count(*) FILTER (service = 'key_specialty' AND level = 'county') ks_county
              FROM service GROUP BY 1),
-      dp AS (SELECT to_code, count(*) n FROM deployment, reporting
-             WHERE year(start_date) = deployment_year GROUP BY 1)
+      dp AS (SELECT to_code, count(*) FILTER (year(start_date) = deployment_year) n,
+             count(*) FILTER (pa) pa, count(*) FILTER (pa IS NULL) pa_unknown
+             FROM (SELECT d.*, r.deployment_year, f.type_code IN ('A100', 'A210', 'G100') AND d.title = 'intermediate'
+                   AND CASE WHEN d.end_date IS NULL AND {d} < d.start_date + INTERVAL 1 YEAR - INTERVAL 1 DAY THEN NULL
+                       ELSE coalesce(d.end_date, {d}) >= d.start_date + INTERVAL 1 YEAR - INTERVAL 1 DAY END
+                   AND year(d.start_date) <= r.deployment_year
+                   AND year(coalesce(d.end_date, {d})) >= r.deployment_year AND d.start_date <= {d} pa
+                   FROM deployment d CROSS JOIN reporting r LEFT JOIN institution f ON f.code = d.from_code)
+             GROUP BY 1)
       SELECT i.*, i.code entity_code, i.division_code region_code,
         substr(i.division_code, 1, 9) township_code, substr(i.division_code, 1, 6) county_code,
         CASE length(i.division_code) WHEN 4 THEN 2 WHEN 6 THEN 3 WHEN 9 THEN 4 WHEN 12 THEN 5 END division_level,
@@ -218,6 +234,7 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         coalesce(sv.key_specialties, 0) key_specialties, coalesce(sv.city_key, 0) city_key_specialties,
         p.resident resident_population, p.agricultural rural_population,
         p.farming_herding farming_herding_population, coalesce(dp.n, 0) deployed_in,
+        coalesce(dp.pa, 0) hospital_assistance_in, coalesce(dp.pa_unknown, 0) hospital_assistance_unknown,
         cp.pure_pastoral county_pure_pastoral,
         CAST(i.has_exam_bed AS INT) + CAST(i.has_smart_followup AS INT) + CAST(i.has_rehab_equipment AS INT)
           + CAST(i.has_exam_equipment AS INT) + CAST(i.has_toilet_and_ac AS INT)

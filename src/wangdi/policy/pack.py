@@ -24,7 +24,8 @@ from wangdi.policy.fields import ENTITIES, fields_of
 
 PACKS_DIR = Path(__file__).resolve().parents[1] / "packs"
 LINE = "__line__"
-COMMON = {"id", "kind", "clause", "text", "summary", "group", "reading", "label", "effective_from", "effective_to"}
+COMMON = {"id", "kind", "clause", "text", "summary", "summary_en", "group", "reading", "label", "effective_from",
+          "effective_to"}
 KIND_KEYS: dict[str, set[str]] = {
     "requirement": COMMON | {"entity", "applies", "observed", "min", "max", "unit", "items", "check", "readiness",
                              "due"},
@@ -118,6 +119,11 @@ class Rule:
     @property
     def group(self) -> str:
         return str(self.spec.get("group", "other"))
+
+    @property
+    def summary_en(self) -> str:
+        """The English summary (`summary_en:`), shown only where a user asks for English; `summary` is Chinese."""
+        return str(self.spec.get("summary_en", ""))
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from wangdi import divisions
 from wangdi.errors import WangdiError
-from wangdi.policy import engine
+from wangdi.policy import engine, formatting, results
 from wangdi.policy.expr import compile_expr
 from wangdi.policy.fields import Dataset, fields_of
 from wangdi.policy.pack import Pack, load
@@ -57,21 +57,21 @@ def evaluate(pack_id: str, region: str, as_of: date, url: str | None = None, sto
         raise WangdiError("no-data", f"区划 {region} 在 {as_of} 没有登记数据：请先 wangdi import 普查数据",
                           f"no registry data for {region} as of {as_of}")
     t0 = time.perf_counter()
-    results = evaluator(pack, data) if evaluator else engine.evaluate(pack, data, con=con)
+    out = evaluator(pack, data) if evaluator else engine.evaluate(pack, data, con=con)
     seconds = time.perf_counter() - t0
     run_id = f"R{datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
-    results = results.with_columns(pl.lit(run_id).alias("run_id")).select("run_id", *engine.RESULT_COLUMNS)
+    out = out.with_columns(pl.lit(run_id).alias("run_id")).select("run_id", *results.RESULT_COLUMNS)
     if store_run:
         eng = store.init_db(url)
         with eng.begin() as conn:
             conn.execute(run_t.insert().values(
                 run_id=run_id, pack=pack.id, pack_hash=pack.content_hash, region_code=region, as_of=as_of,
                 data_version=data.data_version, started_at=datetime.now().replace(microsecond=0),
-                seconds=seconds, rows=results.height, scenario=scenario))
+                seconds=seconds, rows=out.height, scenario=scenario))
             cols = [c.name for c in result_t.columns]
-            for chunk in results.select(cols).iter_slices(20_000):
+            for chunk in out.select(cols).iter_slices(20_000):
                 conn.execute(result_t.insert(), chunk.to_dicts())
-    return run_id, results
+    return run_id, out
 
 
 def list_runs(url: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
@@ -90,13 +90,22 @@ def get_run(run_id: str, url: str | None = None) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-def run_results(run_id: str, url: str | None = None) -> pl.DataFrame:
+def stored_results(rows: Sequence[Any], cols: list[str]) -> pl.DataFrame:
+    """Rows read from the registry table `result` as a typed frame (the one loader of stored results)."""
+    return pl.DataFrame([tuple(r) for r in rows], schema=results.polars_schema(cols), orient="row")
+
+
+def run_results(run_id: str, url: str | None = None, columns: list[str] | None = None,
+                where: Any = None) -> pl.DataFrame:
+    """A stored run's results, typed (optionally only `columns`, and rows matching the SQLAlchemy `where`)."""
     eng = store.init_db(url)
-    cols = [c.name for c in result_t.columns]
+    cols = columns or [c.name for c in result_t.columns]
+    q = sa.select(*(result_t.c[c] for c in cols)).where(result_t.c.run_id == run_id)
+    if where is not None:
+        q = q.where(where)
     with eng.connect() as conn:
-        rows = conn.execute(sa.select(result_t).where(result_t.c.run_id == run_id)).all()
-    return pl.DataFrame([tuple(r) for r in rows], schema={c: (pl.Float64 if c == "gap" else pl.String) for c in cols},
-                        orient="row")
+        rows = conn.execute(q).all()
+    return stored_results(rows, cols)
 
 
 def compare(a: str, b: str, url: str | None = None) -> pl.DataFrame:
@@ -105,12 +114,12 @@ def compare(a: str, b: str, url: str | None = None) -> pl.DataFrame:
 
 
 def diff_results(ra: pl.DataFrame, rb: pl.DataFrame) -> pl.DataFrame:
-    """The verdicts that differ between two runs' results (each with rule_id, entity_code, clause_ref, outcome,
-    observed, message), full outer join on rule and entity."""
+    """The verdicts that differ between two runs' results (each with rule_id, entity_code, clause_ref, kind, unit,
+    outcome_a/b, observed_a/b as numbers), full outer join on rule and entity."""
     key = ["rule_id", "entity_code"]
     j = ra.select(*key, "clause_ref", pl.col("outcome").alias("outcome_a"), pl.col("observed").alias("observed_a")) \
-        .join(rb.select(*key, pl.col("outcome").alias("outcome_b"), pl.col("observed").alias("observed_b"),
-                        "message"), on=key, how="full", coalesce=True)
+        .join(rb.select(*key, "kind", "unit", pl.col("outcome").alias("outcome_b"),
+                        pl.col("observed").alias("observed_b")), on=key, how="full", coalesce=True)
     return j.filter(~pl.col("outcome_a").eq_missing(pl.col("outcome_b"))).sort(key)
 
 
@@ -137,11 +146,10 @@ def explain(run_id: str, rule_id: str, entity: str, url: str | None = None) -> d
             used |= c.params
             if rule.kind != "target" and c.fields:
                 cols = ", ".join(f'"{f}"' for f in sorted(c.fields))
-                row = con.sql(f"SELECT {cols} FROM ent_{rule.entity} WHERE entity_code = '{entity}'").pl()
-                inputs.update(row.to_dicts()[0] if row.height else {})
+                inputs.update(_row(con, f"SELECT {cols} FROM ent_{rule.entity} WHERE entity_code = ?", entity) or {})
     if rule.spec.get("items"):
-        row = con.sql(f"SELECT equipment_items FROM ent_{rule.entity} WHERE entity_code = '{entity}'").pl()
-        inputs["equipment_items"] = row.to_dicts()[0]["equipment_items"] if row.height else None
+        row = _row(con, f"SELECT equipment_items FROM ent_{rule.entity} WHERE entity_code = ?", entity)
+        inputs["equipment_items"] = row["equipment_items"] if row else None
     params = []
     for name in sorted(used):
         p = pack.parameters[name]
@@ -151,8 +159,21 @@ def explain(run_id: str, rule_id: str, entity: str, url: str | None = None) -> d
                  "from_pack": rule.pack, "spec": rule.spec}
     return {"run": {k: str(v) for k, v in run.items()}, "rule": rule_info,
             "entity": entity, "inputs": json.loads(json.dumps(inputs, default=str)), "parameters": params,
-            "stored": stored.to_dicts(), "recomputed": fresh.to_dicts(),
+            "stored": _jsonable(formatting.with_text(stored, pack.rules)),
+            "recomputed": _jsonable(formatting.with_text(fresh, pack.rules)),
             "data_changed_since_run": store_version(url) != run["data_version"]}
+
+
+def _row(con: Any, sql: str, entity: str) -> dict[str, Any] | None:
+    """One entity's row; the entity code is a bound parameter, never pasted into the SQL."""
+    cur = con.execute(sql, [entity])
+    names = [d[0] for d in cur.description]
+    first = cur.fetchone()
+    return dict(zip(names, first, strict=True)) if first else None
+
+
+def _jsonable(df: pl.DataFrame) -> list[dict[str, Any]]:
+    return list(json.loads(json.dumps(df.to_dicts(), default=str)))
 
 
 def store_version(url: str | None) -> str:

@@ -31,6 +31,7 @@ from wangdi.errors import WangdiError
 from wangdi.policy import engine
 from wangdi.policy.fields import Dataset, use_view
 from wangdi.policy.pack import Pack
+from wangdi.policy.results import RESULT_COLUMNS
 from wangdi.visits import run as visit_run
 from wangdi.visits.source import RAW, VisitSource, mapping_sql, raise_unmapped, unmapped_kinds_sql
 
@@ -186,7 +187,7 @@ def evaluate(pack: Pack, data: Dataset, src: VisitSource | None = None, rules: l
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     engine.no_double_payment(pack, con, "results")
-    cols = ", ".join(f'"{c}"' for c in engine.RESULT_COLUMNS)
+    cols = ", ".join(f'"{c}"' for c in RESULT_COLUMNS)
     run.results = con.sql(f"SELECT {cols} FROM results").pl()
     return run
 

@@ -22,9 +22,10 @@ import duckdb
 import polars as pl
 
 from wangdi import divisions
-from wangdi.policy import engine
+from wangdi.policy import engine, formatting
 from wangdi.policy.fields import Dataset, fields_of
 from wangdi.policy.pack import Pack
+from wangdi.policy.results import NUMERIC
 from wangdi.registry.schema import TABLE_MAP
 from wangdi.registry.store import polars_schema
 
@@ -109,15 +110,22 @@ def run_case(pack: Pack, case: dict[str, Any]) -> CaseResult:
         ok = want.get("outcome") == "not_applicable"
         return CaseResult(name, rid, ok, "no result row (not applicable)" if not ok else "")
     row = hit.row(0, named=True)
+    row["message"] = formatting.describe(row, rule)  # an expected message is checked as a person reads it
     problems = []
     for key, value in want.items():
         actual = row.get(key)
-        if key == "gap" and actual is not None and value is not None:
-            if abs(float(actual) - float(value)) > 1e-6:
-                problems.append(f"gap {actual} ≠ {value}")
+        if key in NUMERIC and actual is not None and value is not None:
+            tol = 1e-6 if key in ("gap", "amount") else 0.5 * 10 ** -_decimals(value)  # "0.83" means 0.83 to two places
+            if abs(float(actual) - float(value)) > tol:
+                problems.append(f"{key} {actual} ≠ {value}")
         elif str(actual) != str(value):
             problems.append(f"{key} {actual!r} ≠ {value!r}")
-    return CaseResult(name, rid, not problems, "; ".join(problems) or str(row.get("message")))
+    return CaseResult(name, rid, not problems, "; ".join(problems) or row["message"])
+
+
+def _decimals(value: Any) -> int:
+    text = str(value)
+    return len(text.split(".", 1)[1]) if "." in text else 6
 
 
 def run_pack_tests(pack: Pack) -> list[CaseResult]:

@@ -89,12 +89,19 @@ result = sa.Table(
     sa.Column("entity_type", sa.String, nullable=False),
     sa.Column("entity_code", sa.String, nullable=False),
     sa.Column("region_code", sa.String, nullable=True),
-    sa.Column("outcome", sa.String, nullable=False),
-    sa.Column("observed", sa.String, nullable=True),
-    sa.Column("required", sa.String, nullable=True),
+    sa.Column("outcome", sa.String, nullable=False),  # a wangdi.policy.results.Outcome value
+    sa.Column("group", sa.String, nullable=True),
+    sa.Column("observed", sa.Float, nullable=True),  # typed numbers (policy/results.py); text is made on display
+    sa.Column("observed_low", sa.Float, nullable=True),
+    sa.Column("observed_high", sa.Float, nullable=True),
+    sa.Column("required_min", sa.Float, nullable=True),
+    sa.Column("required_max", sa.Float, nullable=True),
+    sa.Column("deadline", sa.Date, nullable=True),
     sa.Column("gap", sa.Float, nullable=True),
-    sa.Column("gap_unit", sa.String, nullable=True),
-    sa.Column("message", sa.Text, nullable=True),
+    sa.Column("unit", sa.String, nullable=True),
+    sa.Column("amount", sa.Float, nullable=True),
+    sa.Column("unknown_n", sa.Integer, nullable=True),
+    sa.Column("missing", sa.JSON, nullable=True),
 )
 sa.Index("ix_result_run", result.c.run_id, result.c.rule_id)
 sa.Index("ix_result_entity", result.c.entity_code)

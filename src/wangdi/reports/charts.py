@@ -35,15 +35,16 @@ def _setup() -> None:
 
 def targets_chart(targets: pl.DataFrame, out: Path, title: str) -> Path | None:
     """Measured value against the required value for each share target of the region (one bar pair each)."""
-    rows = [r for r in targets.iter_rows(named=True) if str(r["observed"] or "").endswith("%")]
+    rows = [r for r in targets.filter((pl.col("unit") == "share") & pl.col("observed").is_not_null()
+                                      & pl.col("required_min").is_not_null()).iter_rows(named=True)]
     if not rows:
         return None
     _setup()
     import matplotlib.pyplot as plt
 
     labels = [f"{r['目标']}\n{r['地区']}" for r in rows][:12]
-    measured = [float(str(r["observed"]).rstrip("%")) for r in rows][:12]
-    required = [float(str(r["required"]).split("%")[0].lstrip("≥≤")) for r in rows][:12]
+    measured = [100 * float(r["observed"]) for r in rows][:12]
+    required = [100 * float(r["required_min"]) for r in rows][:12]
     fig, ax = plt.subplots(figsize=(8, 0.5 + 0.55 * len(labels)), dpi=150)
     y = range(len(labels))
     ax.barh([i + 0.2 for i in y], measured, height=0.4, color="#4472C4", label="现状")

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 
 from wangdi import divisions
+from wangdi.policy import formatting, runs
 from wangdi.policy import pack as packs
-from wangdi.policy import runs
+from wangdi.policy.formatting import OUTCOME_ZH
+from wangdi.policy.results import Outcome
 from wangdi.registry import store
 from wangdi.registry.tables import result as result_t
 from wangdi.registry.tables import run as run_t
 
-OUTCOME_ZH = {"pass": "达标", "fail": "未达标", "not_applicable": "不适用", "unknown": "缺数据", "met": "已达成",
-              "not_met": "未达成", "not_yet_due": "未到期", "payable": "应发", "not_payable_duplicate": "不重复享受"}
 SYNTHETIC_NOTE = "本报告所用数据为合成数据（synthetic），由 wangdi synth 生成，仅供演示，不反映任何地区的真实情况。"
 
 
@@ -44,26 +42,18 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
 
 
-def _percent(text: Any) -> float | None:
-    if text is None:
-        return None
-    m = re.match(r"^(-?[\d.]+)(%?)$", str(text))
-    if not m:
-        return None
-    return float(m.group(1)) / (100 if m.group(2) else 1)
-
-
 def _history(pack_id: str, region: str, url: str | None) -> pl.DataFrame:
     eng = store.init_db(url)
     q = sa.select(run_t.c.run_id, run_t.c.as_of, run_t.c.started_at, result_t.c.rule_id, result_t.c.entity_code,
                   result_t.c.observed).join(result_t, result_t.c.run_id == run_t.c.run_id).where(
         run_t.c.pack == pack_id, run_t.c.region_code == region, result_t.c.kind == "target",
-        result_t.c.entity_code == region, result_t.c.observed.endswith("%"))
+        result_t.c.entity_code == region, result_t.c.unit == "share")
     with eng.connect() as conn:
         rows = conn.execute(q).all()
-    df = pl.DataFrame([tuple(r) for r in rows], schema=["run_id", "as_of", "started_at", "rule_id", "entity_code",
-                                                         "observed"], orient="row")
-    return df.with_columns(value=pl.col("observed").map_elements(_percent, return_dtype=pl.Float64))
+    df = pl.DataFrame([tuple(r) for r in rows], schema={"run_id": pl.String, "as_of": pl.Date, "started_at": pl.Datetime,
+                                                         "rule_id": pl.String, "entity_code": pl.String,
+                                                         "observed": pl.Float64}, orient="row")
+    return df.with_columns(value=pl.col("observed"))  # a share, 0–1
 
 
 def build(pack_id: str, region: str, as_of: date, url: str | None = None) -> ReportData:
@@ -76,7 +66,7 @@ def build(pack_id: str, region: str, as_of: date, url: str | None = None) -> Rep
                  .select("code", "name").iter_rows())
     names.update(dict(inst.select("code", "name").iter_rows()))
     labels = {r.id: str(r.spec.get("label", r.summary)) for r in pack.rules.values()}
-    targets = res.filter(pl.col("kind") == "target").with_columns(
+    targets = formatting.with_text(res.filter(pl.col("kind") == "target"), pack.rules).with_columns(
         目标=pl.col("rule_id").replace_strict(labels, default=pl.col("rule_id")),
         地区=pl.col("entity_code").replace_strict(names, default=pl.col("entity_code")),
         结论=pl.col("outcome").replace_strict(OUTCOME_ZH, default=pl.col("outcome")),
@@ -88,7 +78,8 @@ def build(pack_id: str, region: str, as_of: date, url: str | None = None) -> Rep
         (pl.col("outcome") == "not_yet_due").sum().alias("未到期"), (pl.col("outcome") == "unknown").sum().alias("缺数据"),
     ).with_columns(乡镇=pl.col("township").replace_strict(names, default=pl.col("township"))).sort("township", "group")
     texts = {r.id: r.text for r in pack.rules.values()}
-    gaps = req.filter(pl.col("outcome").is_in(["fail", "not_yet_due"])).with_columns(
+    gaps = formatting.with_text(req.filter(pl.col("outcome").is_in([Outcome.FAIL, Outcome.NOT_YET_DUE])),
+                                pack.rules).with_columns(
         机构=pl.col("entity_code").replace_strict(names, default=pl.col("entity_code")),
         乡镇=pl.col("township").replace_strict(names, default=pl.col("township")),
         条款原文=pl.col("rule_id").replace_strict(texts, default=""),
@@ -97,7 +88,7 @@ def build(pack_id: str, region: str, as_of: date, url: str | None = None) -> Rep
     ent = res.filter(pl.col("kind") == "entitlement")
     if ent.height:
         subsidies = ent.with_columns(township=pl.col("region_code").str.slice(0, 9)).group_by("township").agg(
-            pl.col("gap").filter(pl.col("outcome") == "payable").sum().alias("应发金额（元）"),
+            pl.col("amount").filter(pl.col("outcome") == Outcome.PAYABLE).sum().alias("应发金额（元）"),
             (pl.col("outcome") == "payable").sum().alias("应发笔数"),
         ).with_columns(乡镇=pl.col("township").replace_strict(names, default=pl.col("township"))).sort("township")
     rules = pl.DataFrame([{"规则": r.id, "类型": r.kind, "条款": r.clause, "条款原文": r.text, "摘要": r.summary,

@@ -11,8 +11,8 @@ import polars as pl
 from wangdi.reports import charts
 from wangdi.reports.content import ReportData
 
-TARGET_COLS = ["目标", "地区", "clause_ref", "结论", "observed", "required", "gap", "gap_unit"]
-TARGET_HEAD = ["目标", "地区", "条款", "结论", "现状", "要求（期限）", "差距", "单位"]
+TARGET_COLS = ["目标", "地区", "clause_ref", "结论", "observed_zh", "required_zh", "gap_zh"]
+TARGET_HEAD = ["目标", "地区", "条款", "结论", "现状", "要求（期限）", "差距"]
 TOWN_COLS = ["乡镇", "group", "达标", "未达标", "未到期", "缺数据"]
 GAP_COLS = ["乡镇", "机构", "rule_id", "clause_ref", "结论", "message", "条款原文"]
 GAP_HEAD = ["乡镇", "机构", "规则", "条款", "结论", "差距说明", "条款原文"]

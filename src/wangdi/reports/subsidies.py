@@ -9,8 +9,9 @@ import polars as pl
 
 from wangdi import divisions
 from wangdi.errors import WangdiError
+from wangdi.policy import formatting, runs
 from wangdi.policy import pack as packs
-from wangdi.policy import runs
+from wangdi.policy.results import Outcome
 
 STATUS_ZH = {"payable": "应发", "not_payable_duplicate": "不重复享受（未发）", "unknown": "缺少数据（待核实）"}
 
@@ -24,7 +25,7 @@ def payment_list(pack_id: str, region: str, year: int, url: str | None = None) -
     as_of = date(year, 12, 31)
     data = runs.load_dataset(region, as_of, url)
     run_id, res = runs.evaluate(pack_id, region, as_of, url, data=data)
-    lines = res.filter(pl.col("kind") == "entitlement")
+    lines = formatting.with_text(res.filter(pl.col("kind") == "entitlement"), packs.load(pack_id).rules)
     staff = data.tables["staff"].select(pl.col("staff_code").alias("entity_code"), pl.col("name").alias("名称"),
                                         pl.col("institution_code"))
     inst = data.tables["institution"]
@@ -39,7 +40,7 @@ def payment_list(pack_id: str, region: str, year: int, url: str | None = None) -
                          "期间": [str(r.spec.get("period", "year")) for r in ents]})
     out = lines.join(who, on="entity_code", how="left").join(meta, on="rule_id", how="left") \
         .with_columns(township=pl.col("region_code").str.slice(0, 9)).join(towns, on="township", how="left") \
-        .with_columns(金额=pl.when(pl.col("outcome") == "payable").then(pl.col("gap")).otherwise(0.0),
+        .with_columns(金额=pl.when(pl.col("outcome") == Outcome.PAYABLE).then(pl.col("amount")).otherwise(0.0),
                       状态=pl.col("outcome").replace_strict(STATUS_ZH, default=pl.col("outcome")),
                       年度=pl.lit(year)) \
         .select("township", "乡镇（街道）", pl.col("entity_code").alias("代码"), "名称", "所在机构", "补助项目", "年度",

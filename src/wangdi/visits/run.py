@@ -16,6 +16,7 @@ import polars as pl
 from wangdi.policy import engine
 from wangdi.policy.fields import Dataset, derive, register_divisions, use_view
 from wangdi.policy.pack import Pack
+from wangdi.policy.results import RESULT_COLUMNS
 from wangdi.visits.source import VisitSource, attach_duckdb
 
 STREAMED = ("visit",)
@@ -70,6 +71,6 @@ def evaluate(pack: Pack, data: Dataset, src: VisitSource | None, rules: list[str
     con = con or duckdb.connect()
     prepare(con, data, src)
     engine.evaluate_into(pack, data, Streamed(con), "results", rules, prebuilt=True)  # type: ignore[arg-type]
-    cols = ", ".join(f'"{c}"' for c in engine.RESULT_COLUMNS)
+    cols = ", ".join(f'"{c}"' for c in RESULT_COLUMNS)
     out: pl.DataFrame = con.sql(f"SELECT {cols} FROM results").pl()
     return out

@@ -9,14 +9,12 @@ from pathlib import Path
 
 from wangdi.errors import WangdiError
 from wangdi.exchange.writers import _csv_cell, write_csv_dir, write_xlsx
+from wangdi.policy import formatting
 from wangdi.registry import store
 from wangdi.registry.schema import TABLE_MAP
 from wangdi.web import queries
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
-RESULT_HEADERS = {"rule_id": "规则", "clause_ref": "条款", "kind": "类型", "entity_code": "对象代码", "region_code": "区划代码",
-                  "outcome": "结论", "observed": "实际值", "required": "要求值", "gap": "差距", "gap_unit": "差距单位",
-                  "message": "说明"}
 
 
 def census_table(table: str, region: str, fmt: str, url: str) -> tuple[bytes, str]:
@@ -46,7 +44,7 @@ def census_table(table: str, region: str, fmt: str, url: str) -> tuple[bytes, st
 
 def results_table(pack_id: str, region: str, fmt: str, url: str) -> tuple[bytes, str]:
     run = queries.run_for(pack_id, region, url)
-    df = queries._results(url, run["run_id"], region).rename(RESULT_HEADERS)
+    df = formatting.export(queries._results(url, run["run_id"], region), queries.load_pack(pack_id).rules)
     if fmt == "xlsx":
         buf = io.BytesIO()
         df.write_excel(buf, worksheet="评估结果", autofilter=True, freeze_panes=(1, 0))

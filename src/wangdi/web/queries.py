@@ -7,7 +7,6 @@ with Polars.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -17,13 +16,14 @@ import sqlalchemy as sa
 
 from wangdi import divisions, settings
 from wangdi.errors import WangdiError
+from wangdi.policy import formatting, runs
 from wangdi.policy import pack as packs
+from wangdi.policy.results import Outcome
 from wangdi.registry import store
 from wangdi.registry.reference import CODE_LISTS
 from wangdi.registry.tables import CENSUS
 from wangdi.registry.tables import result as result_t
 from wangdi.registry.tables import run as run_t
-from wangdi.reports.content import OUTCOME_ZH
 from wangdi.web import places
 
 GROUP_ZH = {"access": "服务可及", "assistance": "帮扶下沉", "beds": "床位", "clinics": "村卫生室", "continuing_care": "接续服务",
@@ -35,8 +35,8 @@ GROUP_ZH = {"access": "服务可及", "assistance": "帮扶下沉", "beds": "床
             "other": "其他"}  # display labels for the rule groups packs use (a pack's unknown group shows its id)
 TYPE_ZH = CODE_LISTS["institution_type"]
 load_pack = lru_cache(maxsize=16)(packs.load)  # packs ship with the package and do not change while serving
-_RESULT_COLS = ["rule_id", "kind", "entity_code", "region_code", "outcome", "observed", "required", "gap", "gap_unit",
-                "message", "clause_ref"]
+_RESULT_COLS = ["rule_id", "kind", "entity_code", "region_code", "outcome", "observed", "observed_low", "observed_high",
+                "required_min", "required_max", "deadline", "gap", "unit", "amount", "unknown_n", "missing", "clause_ref"]
 
 
 def child_len(code: str) -> int:
@@ -56,20 +56,13 @@ def latest_run(pack_id: str, region: str, url: str | None = None) -> dict[str, A
 
 @lru_cache(maxsize=64)
 def _results(url: str, run_id: str, region: str) -> pl.DataFrame:
-    eng = store.init_db(url)
-    cols = [result_t.c[c] for c in _RESULT_COLS]
-    q = sa.select(*cols).where(result_t.c.run_id == run_id)
-    if region:
-        q = q.where(sa.or_(result_t.c.region_code.startswith(region), result_t.c.entity_code == region))
-    with eng.connect() as conn:
-        rows = conn.execute(q).all()
-    return pl.DataFrame([tuple(r) for r in rows], orient="row",
-                        schema={c: (pl.Float64 if c == "gap" else pl.String) for c in _RESULT_COLS})
+    where = sa.or_(result_t.c.region_code.startswith(region), result_t.c.entity_code == region) if region else None
+    return runs.run_results(run_id, url, _RESULT_COLS, where)
 
 
-def percent(text: Any) -> float | None:
-    m = re.match(r"^(-?[\d.]+)(%?)$", str(text or ""))
-    return float(m.group(1)) if m else None
+def chart_value(x: float | None, unit: str | None) -> float | None:
+    """A value on a chart's axis: shares in percent points (the axis says %), others as they are."""
+    return None if x is None else round(100 * x, 2) if unit == "share" else x
 
 
 def division_names(codes: list[str]) -> dict[str, str]:
@@ -79,13 +72,14 @@ def division_names(codes: list[str]) -> dict[str, str]:
 
 def _history(url: str, pack_id: str, rule_id: str, entity: str) -> list[dict[str, Any]]:
     eng = store.init_db(url)
-    q = sa.select(run_t.c.run_id, run_t.c.as_of, run_t.c.started_at, result_t.c.observed, result_t.c.outcome) \
+    q = sa.select(run_t.c.run_id, run_t.c.as_of, run_t.c.started_at, result_t.c.observed, result_t.c.observed_low,
+                  result_t.c.observed_high, result_t.c.unit, result_t.c.outcome) \
         .join(result_t, result_t.c.run_id == run_t.c.run_id) \
         .where(run_t.c.pack == pack_id, result_t.c.rule_id == rule_id, result_t.c.entity_code == entity,
                run_t.c.scenario.is_(None)).order_by(run_t.c.as_of, run_t.c.started_at)
     with eng.connect() as conn:
-        return [{"run_id": r.run_id, "as_of": str(r.as_of), "observed": r.observed, "value": percent(r.observed),
-                 "outcome": r.outcome} for r in conn.execute(q)]
+        return [{"run_id": r.run_id, "as_of": str(r.as_of), "observed": formatting.observed_zh(dict(r._mapping)),
+                 "value": chart_value(r.observed, r.unit), "outcome": r.outcome} for r in conn.execute(q)]
 
 
 def _milestones(rule: packs.Rule, pct: bool) -> list[dict[str, Any]]:
@@ -94,7 +88,7 @@ def _milestones(rule: packs.Rule, pct: bool) -> list[dict[str, Any]]:
         for bound in ("min", "max"):
             v = m.get(bound)
             if isinstance(v, int | float):
-                out.append({"by": str(m["by"]), "bound": bound, "value": v * 100 if pct and v <= 1 else v})
+                out.append({"by": str(m["by"]), "bound": bound, "value": chart_value(v, "share" if pct else "")})
             elif v is not None:
                 out.append({"by": str(m["by"]), "bound": bound, "value": None, "param": str(v)})
     return out
@@ -120,14 +114,15 @@ def targets(url: str, pack_id: str, res: pl.DataFrame, region: str) -> list[dict
     out = []
     for r in own.sort("rule_id").to_dicts():
         rule = pack.rules[r["rule_id"]]
-        pct = str(r["observed"] or "").endswith("%")
+        pct = r["unit"] == "share"
         hist = _history(url, pack_id, rule.id, region)
         ms = _milestones(rule, pct)
         deadline = ms[-1]["by"] if ms else None
         out.append({"rule_id": rule.id, "label": str(rule.spec.get("label", rule.summary)), "clause": rule.clause,
-                    "text": rule.text, "outcome": r["outcome"], "outcome_zh": OUTCOME_ZH.get(r["outcome"], r["outcome"]),
-                    "observed": r["observed"], "required": r["required"], "unit": "%" if pct else rule.spec.get("unit", ""),
-                    "gap": r["gap"], "message": r["message"], "milestones": ms, "history": hist,
+                    "text": rule.text, "outcome": r["outcome"], "outcome_zh": formatting.outcome_zh(r["outcome"]),
+                    "observed": formatting.observed_zh(r), "required": formatting.required_zh(r),
+                    "unit": "%" if pct else rule.spec.get("unit", ""), "value": chart_value(r["observed"], r["unit"]),
+                    "gap": r["gap"], "message": formatting.describe(r, rule), "milestones": ms, "history": hist,
                     "projection": _projection(hist, deadline)})
     return out
 
@@ -150,11 +145,14 @@ def _overview(url: str, pack_id: str, region: str, run_id: str, version: str) ->
         pl.col("entity_code").filter(pl.col("outcome") == "fail").n_unique().alias("institutions_failing"),
     ).with_columns(pass_pct=(pl.col("pass") / (pl.col("pass") + pl.col("fail"))).mul(100).round(1)) \
         .sort("pass_pct", "child", descending=[True, False], nulls_last=True)
-    by_rule = req.filter(pl.col("outcome") == "fail").group_by("rule_id").agg(
-        pl.len().alias("failing"), pl.col("gap").sum().alias("gap_total"), pl.col("gap_unit").first()) \
-        .sort("failing", "rule_id", descending=[True, False]).head(15)
-    worst = req.filter(pl.col("outcome") == "fail").sort("gap", descending=True, nulls_last=True) \
-        .select("entity_code", "rule_id", "message", "gap", "gap_unit").head(20)
+    by_rule = req.filter(pl.col("outcome") == Outcome.FAIL).group_by("rule_id").agg(
+        pl.len().alias("failing"), pl.col("gap").sum().alias("gap_total"), pl.col("kind").first(),
+        pl.col("unit").first()).sort("failing", "rule_id", descending=[True, False]).head(15)
+    by_rule = by_rule.with_columns(gap_unit=pl.Series([formatting.count_unit(r, pack.rules.get(r["rule_id"]))
+                                                       for r in by_rule.to_dicts()], dtype=pl.String))
+    worst = formatting.with_text(req.filter(pl.col("outcome") == Outcome.FAIL).sort("gap", descending=True,
+                                                                                    nulls_last=True).head(20), pack.rules) \
+        .select("entity_code", "rule_id", "message", "gap", pl.col("gap_zh"))
     inst_names = institution_names(url, worst["entity_code"].to_list())
     labels = {r.id: str(r.spec.get("label", r.summary)) for r in pack.rules.values()}
     counts = dict(res.group_by("outcome").len().iter_rows())

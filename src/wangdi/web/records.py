@@ -9,12 +9,13 @@ import sqlalchemy as sa
 
 from wangdi import settings
 from wangdi.errors import WangdiError
+from wangdi.policy import formatting
+from wangdi.policy.results import Outcome
 from wangdi.registry import store
 from wangdi.registry.schema import TABLE_MAP
 from wangdi.registry.tables import CENSUS
 from wangdi.registry.tables import result as result_t
 from wangdi.registry.tables import run as run_t
-from wangdi.reports.content import OUTCOME_ZH
 from wangdi.web import approvals, places, queries
 
 
@@ -50,11 +51,12 @@ def institution(code: str, pack_id: str, url: str | None = None, row: dict[str, 
         with eng.connect() as conn:
             res = conn.execute(sa.select(result_t).where(result_t.c.run_id == run["run_id"],
                                                          result_t.c.entity_code == code)).all()
-        for r in sorted((dict(x._mapping) for x in res), key=lambda x: (x["outcome"] != "fail", x["rule_id"])):
+        for r in sorted((dict(x._mapping) for x in res), key=lambda x: (x["outcome"] != Outcome.FAIL, x["rule_id"])):
             rule = pack.rules.get(r["rule_id"])
-            verdicts.append({**{k: r[k] for k in ("rule_id", "outcome", "observed", "required", "gap", "gap_unit",
-                                                    "message", "clause_ref")},
-                             "outcome_zh": OUTCOME_ZH.get(r["outcome"], r["outcome"]),
+            verdicts.append({**{k: r[k] for k in ("rule_id", "outcome", "gap", "clause_ref")},
+                             "observed": formatting.observed_zh(r), "required": formatting.required_zh(r),
+                             "gap_zh": formatting.gap_zh(r, rule), "message": formatting.describe(r, rule),
+                             "outcome_zh": formatting.outcome_zh(r["outcome"]),
                              "text": rule.text if rule else "", "summary": rule.summary if rule else ""})
     q = sa.select(run_t.c.run_id, run_t.c.as_of, run_t.c.started_at, result_t.c.rule_id, result_t.c.outcome) \
         .join(result_t, result_t.c.run_id == run_t.c.run_id) \
@@ -102,7 +104,8 @@ def rule_page(pack_id: str, rule_id: str, region: str, url: str | None = None) -
         res = queries._results(url_s, run["run_id"], region).filter(pl.col("rule_id") == rule_id)
         out["run"] = {k: str(v) for k, v in run.items()}
         out["counts"] = {k: int(v) for k, v in res.group_by("outcome").len().iter_rows()}
-        failing = res.filter(pl.col("outcome").is_in(["fail", "not_met"])).sort("gap", descending=True, nulls_last=True)
+        failing = res.filter(pl.col("outcome").is_in([Outcome.FAIL, Outcome.NOT_MET])).sort("gap", descending=True,
+                                                                                          nulls_last=True)
         inst = CENSUS["institution"]
         codes = failing["entity_code"].head(500).to_list()
         with eng.connect() as conn:
@@ -110,8 +113,9 @@ def rule_page(pack_id: str, rule_id: str, region: str, url: str | None = None) -
                                                                                 inst.c.valid_to.is_(None))).all())
         names.update(queries.division_names([c for c in codes if c not in names]))
         out["failing"] = [dict(r, name=names.get(r["entity_code"], r["entity_code"]))
-                          for r in failing.head(500).select("entity_code", "region_code", "observed", "required", "gap",
-                                                            "gap_unit", "message").to_dicts()]
+                          for r in formatting.with_text(failing.head(500), pack.rules).select(
+                              "entity_code", "region_code", pl.col("observed_zh").alias("observed"),
+                              pl.col("required_zh").alias("required"), "gap", "gap_zh", "message").to_dicts()]
         out["failing_total"] = failing.height
     q = sa.select(run_t.c.run_id, run_t.c.as_of, run_t.c.started_at, result_t.c.outcome, sa.func.count().label("n")) \
         .join(result_t, result_t.c.run_id == run_t.c.run_id) \

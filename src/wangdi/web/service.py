@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from wangdi import divisions
 from wangdi.errors import WangdiError
-from wangdi.policy import runs
+from wangdi.policy import formatting, runs
 from wangdi.registry import store
 from wangdi.registry.tables import CENSUS
 from wangdi.registry.tables import run as run_t
@@ -79,5 +79,16 @@ def compare(user: User, a: str, b: str, region: str, url: str) -> dict[str, Any]
     changed = runs.diff_results(queries._results(url, a, region), queries._results(url, b, region))
     summary = changed.group_by("rule_id", "outcome_a", "outcome_b").len("n").sort("n", descending=True)
     return {"a": {k: str(v) for k, v in ra.items()}, "b": {k: str(v) for k, v in rb.items()}, "region": region,
-            "changed": changed.height, "summary": summary.to_dicts(), "rows": changed.head(1000).to_dicts(),
+            "changed": changed.height, "summary": summary.to_dicts(), "rows": _compare_rows(changed.head(1000)),
             "pack_changed": ra["pack_hash"] != rb["pack_hash"], "data_changed": ra["data_version"] != rb["data_version"]}
+
+
+def _compare_rows(changed: pl.DataFrame) -> list[dict[str, Any]]:
+    """The changed verdicts shown on the compare page, each with its words (only the rows shown)."""
+    out = []
+    for r in changed.to_dicts():
+        for s in ("a", "b"):
+            r[f"outcome_{s}_zh"] = formatting.outcome_zh(r[f"outcome_{s}"])
+            r[f"observed_{s}_zh"] = formatting.value_zh(r[f"observed_{s}"], r["unit"])
+        out.append(r)
+    return out
