@@ -75,9 +75,22 @@ def _fix(node: exp.Expr) -> exp.Expr:
     return node
 
 
+def _list_len(duck_sql: str) -> str:
+    """The engine writes len(list) for lists and length(text) for strings; sqlglot reads both as LENGTH, which
+    Spark applies to strings only. Calls of len( become array_length( (found by the tokenizer, never in literals)."""
+    from sqlglot.tokens import TokenType
+
+    tokens = sqlglot.Dialect.get_or_raise("duckdb").tokenize(duck_sql)
+    spans = [t for t, n in zip(tokens, tokens[1:], strict=False)
+             if t.text.lower() == "len" and t.token_type != TokenType.STRING and n.token_type == TokenType.L_PAREN]
+    for t in reversed(spans):
+        duck_sql = duck_sql[:t.start] + "array_length" + duck_sql[t.end + 1:]
+    return duck_sql
+
+
 def to_spark(duck_sql: str) -> str:
-    """Transpile one DuckDB statement to Spark SQL (sqlglot + the generic repairs in `_fix`)."""
-    tree = sqlglot.parse_one(duck_sql, read="duckdb").transform(_fix)
+    """Transpile one DuckDB statement to Spark SQL (sqlglot + the generic repairs in `_list_len` and `_fix`)."""
+    tree = sqlglot.parse_one(_list_len(duck_sql), read="duckdb").transform(_fix)
     return str(tree.sql(dialect="spark"))
 
 
