@@ -78,10 +78,12 @@ def _fix(node: exp.Expr) -> exp.Expr:
 def _list_len(duck_sql: str) -> str:
     """The engine writes len(list) for lists and length(text) for strings; sqlglot reads both as LENGTH, which
     Spark applies to strings only. Calls of len( become array_length( (found by the tokenizer, never in literals)."""
-    from sqlglot.tokens import TokenType
+    from itertools import pairwise
+
+    from sqlglot.tokenizer_core import TokenType
 
     tokens = sqlglot.Dialect.get_or_raise("duckdb").tokenize(duck_sql)
-    spans = [t for t, n in zip(tokens, tokens[1:], strict=False)
+    spans = [t for t, n in pairwise(tokens)
              if t.text.lower() == "len" and t.token_type != TokenType.STRING and n.token_type == TokenType.L_PAREN]
     for t in reversed(spans):
         duck_sql = duck_sql[:t.start] + "array_length" + duck_sql[t.end + 1:]
