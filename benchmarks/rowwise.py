@@ -16,7 +16,7 @@ import pandas as pd
 from sqlglot import exp
 
 from wangdi.policy import expr
-from wangdi.policy.pack import Pack, Parameter, Rule
+from wangdi.policy.pack import Pack, Parameter, Rule, expressions
 
 Row = dict[str, Any]
 
@@ -110,8 +110,7 @@ def interpret(node: exp.Expr, row: Row, pack: Pack, as_of: date) -> Any:
 
 
 def requirement_outcome(rule: Rule, pack: Pack, as_of: date) -> Callable[[pd.Series], str]:
-    trees = {k: expr.parse(str(rule.spec[k])) for k in ("applies", "observed", "min", "max", "check")
-             if rule.spec.get(k) is not None}
+    trees = {k: expr.parse(text) for k, text in expressions(rule) if k in ("applies", "observed", "min", "max", "check")}
     params = {c.name for t in trees.values() for c in t.find_all(exp.Column) if c.table == "param"}
     items = [str(i) for i in rule.spec.get("items") or []]
 

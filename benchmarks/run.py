@@ -63,7 +63,8 @@ def phase_engine(data: Path, result: Path) -> None:
     total = time.perf_counter() - t1
     union = " UNION ALL ".join(f"SELECT pack, rule_id, entity_code, outcome FROM res_{pid.replace('-', '_')} "
                                "WHERE kind = 'requirement'" for pid in pack.available())
-    con.execute(f"COPY ({union}) TO '{OUT / 'engine-outcomes.parquet'}' (FORMAT parquet)")
+    # the evaluating connection has no file access (engine.lock_down): the outcomes leave through Polars
+    con.sql(union).pl().write_parquet(OUT / "engine-outcomes.parquet")
     result.write_text(json.dumps({"load_seconds": round(load_s, 2), "derive_seconds": round(derive_s, 2),
                                   "evaluation_seconds": round(total, 2), "per_pack_seconds": per_pack,
                                   "result_rows": rows, "rules": rules, "peak_gib": round(peak_gib(), 2)}))

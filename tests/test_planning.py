@@ -10,8 +10,9 @@ import pytest
 
 from wangdi import api, planning
 from wangdi.errors import WangdiError
-from wangdi.planning.actions import Action
+from wangdi.planning.actions import Action, orderings
 from wangdi.planning.optimize import TargetNeed, solve
+from wangdi.policy.pack import load
 
 
 def _action(n: int, cost: float, kind: str = "integrate", inst: str = "I", pop: float = 100) -> Action:
@@ -41,8 +42,12 @@ def test_star_upgrade_waits_for_six_haves() -> None:
     six = _action(1, 5, "six_haves", inst="C")
     star = _action(1, 1, "star_upgrade", inst="C")
     star.key = ("C1", "star_upgrade", "x")
-    sol = solve([six, star], {2025: 1.0, 2026: 10.0}, [])
+    order = orderings(load("yanggu-2024"))  # the ordering comes from the pack, not from code
+    assert order == [("six_haves", "star_upgrade")]
+    sol = solve([six, star], {2025: 1.0, 2026: 10.0}, [], order=order)
     assert sol.funded.get(1) != 2025 or sol.funded.get(0) == 2025  # never the star before the six haves
+    free = solve([six, star], {2025: 1.0, 2026: 10.0}, [])  # without the pack's ordering the star comes first
+    assert free.funded.get(1) == 2025
 
 
 @pytest.mark.parametrize("text", ["", "2025", "2025=-5", "twenty=5", "2025=1e6x"])

@@ -179,6 +179,13 @@ def test_explain_names_inputs_parameters_and_clauses(yanggu_db: str) -> None:
     assert info["stored"][0]["outcome"] == "fail" and not info["data_changed_since_run"]
 
 
+def test_explain_binds_the_entity_code_instead_of_pasting_it(yanggu_db: str) -> None:
+    """Issue 13 item 1: `explain` built its SQL with the entity code unquoted; a quote in it read another row."""
+    run_id, _ = runs.evaluate("yanggu-2024", "371521", date(2026, 12, 31), yanggu_db)
+    info = runs.explain(run_id, "clinic_floor_area", "x' OR '1'='1", yanggu_db)
+    assert info["inputs"] == {} and info["stored"] == []
+
+
 def test_runs_compare_shows_what_changed(yanggu_db: str) -> None:
     a, _ = runs.evaluate("yanggu-2024", "371521", date(2025, 12, 31), yanggu_db)
     b, _ = runs.evaluate("yanggu-2024", "371521", date(2026, 12, 31), yanggu_db)
@@ -195,3 +202,20 @@ def test_every_shipped_pack_lints_and_its_tests_pass() -> None:
         assert results, f"{pid} has no test cases"
         failed = [r for r in results if not r.ok]
         assert not failed, [(r.name, r.detail) for r in failed]
+
+
+
+def test_a_pack_outside_its_jurisdiction_is_refused_unless_what_if(yanggu_db: str, tmp_path: Path) -> None:
+    """Issue 12 item 8: 开封's plan (jurisdiction 4102) over 阳谷 (371521) is refused; --what-if runs it, marked."""
+    with pytest.raises(WangdiError) as err:
+        runs.evaluate("kaifeng-2021", "371521", date(2025, 12, 31), yanggu_db)
+    assert err.value.code == "outside-jurisdiction" and "--what-if" in err.value.zh and "开封" in err.value.zh
+    out = tmp_path / "w.xlsx"
+    run_id, _ = api.evaluate("kaifeng-2021", "371521", date(2025, 12, 31), out, yanggu_db, what_if=True)
+    assert runs.get_run(run_id, yanggu_db)["scenario"] == runs.WHAT_IF
+    import openpyxl
+
+    column = [c.value for c in next(openpyxl.load_workbook(out).active.iter_cols(max_col=1))]
+    assert column[0] == "推演" and set(column[1:]) == {"推演：规则包管辖范围外"} and len(column) > 1
+    inside, _ = runs.evaluate("yanggu-2024", "371521108", date(2025, 12, 31), yanggu_db)  # a township inside: fine
+    assert runs.get_run(inside, yanggu_db)["scenario"] is None

@@ -98,3 +98,38 @@ def test_nothing_downstream_parses_result_text() -> None:
             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
             if re.search(r"re\.(search|match|findall)\(", line)]
     assert hits == []
+
+
+def _readiness_pack(tmp_path: Path) -> pack.Pack:
+    from tests.security import packs
+
+    rule = {"id": "ready", "kind": "requirement", "clause": "一", "text": "村卫生室实行一体化管理并分设诊室",
+            "summary": "ready", "label": "就绪", "entity": "institution", "applies": "type_code = 'D600'",
+            "readiness": {"管理": ["integrated"], "用房": ["has_separate_rooms"]}, "min": "1"}
+    return pack.load(str(packs.write(tmp_path / "ready", rules=[rule])))
+
+
+@pytest.mark.parametrize(("integrated", "rooms", "outcome"), [
+    (True, True, Outcome.PASS), (True, False, Outcome.FAIL), (None, True, Outcome.UNKNOWN),
+    (False, None, Outcome.UNKNOWN)])
+def test_a_blank_readiness_item_makes_the_index_unknown_not_zero(tmp_path: Path, integrated: bool | None,
+                                                                  rooms: bool | None, outcome: Outcome) -> None:
+    """Before: a blank item was scored 0, so a clinic with one blank item failed although it might pass."""
+    from wangdi.policy import engine
+
+    rows = rawrows.clinics(TOWN, 1, integrated=integrated, has_separate_rooms=rooms)
+    r = engine.evaluate(_readiness_pack(tmp_path), rawrows.dataset(YANGGU, BY, institution=rows)).row(0, named=True)
+    assert r["outcome"] == outcome
+    if outcome == Outcome.UNKNOWN:
+        assert r["missing"] == ["integrated" if integrated is None else "has_separate_rooms"] and r["unknown_n"] == 1
+        assert "缺少数据" in formatting.describe(r) and r["gap"] is None
+        assert ("乡村一体化管理" if integrated is None else "诊室分室设置") in formatting.describe(r)
+
+
+def test_one_list_of_expressions_includes_readiness_items() -> None:
+    """开封 一1「强化急诊、康复、中医、医养结合、安宁疗护、血液透析等服务功能」: the six functions are the rule's inputs,
+    so `wangdi explain` shows them (it listed none for a readiness rule)."""
+    rule = pack.load("kaifeng-2021").rules["central_thc_service_functions"]
+    keys = dict(pack.expressions(rule))
+    items = [v for k, v in keys.items() if k.startswith("readiness.")]
+    assert len(items) == 6 and "has_service('dialysis')" in items and keys["applies"] == "type_code = 'C210'"

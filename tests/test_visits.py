@@ -82,7 +82,7 @@ def test_primary_outpatient_share_from_visit_rows_through_the_cli(yanggu_db: str
     mapping = _extract(csv, thc, hospital, at_thc, at_hospital)
     out = tmp_path / "r.jsonl"
     res = subprocess.run([sys.executable, "-m", "wangdi", "evaluate", "--pack", "kaifeng-2021", "--region", "371521",
-                          "--as-of", "2026-01-31", "--visits", str(csv), "--visit-mapping", str(mapping),
+                          "--as-of", "2026-01-31", "--visits", str(csv), "--visit-mapping", str(mapping), "--what-if",
                           "--no-store", "--out", str(out)], capture_output=True, text=True,
                          env={**os.environ, "WANGDI_DATABASE_URL": yanggu_db})
     assert res.returncode == 0, res.stdout + res.stderr

@@ -97,6 +97,14 @@ def packs_list() -> list[dict[str, Any]]:
     return [runs.pack_summary(pack.load(pid)) for pid in pack.available()]
 
 
+def pack_covers(pack_id: str, region: str) -> bool:
+    """Whether `region` is inside the pack's jurisdiction."""
+    from wangdi.policy import pack as packs
+    from wangdi.policy import runs
+
+    return runs.covers(packs.load(pack_id), region)
+
+
 def pack_rules(pack_id: str) -> dict[str, Any]:
     """The pack's rules by id (what the formatter needs to name a result row)."""
     from wangdi.policy import pack as packs
@@ -118,9 +126,10 @@ def pack_show(pack_id: str) -> dict[str, Any]:
 
 def pack_lint(path: str) -> dict[str, Any]:
     """Load a pack (folder or id) and compile every expression; raises a PackError naming file, line and rule."""
-    from wangdi.policy import pack
+    from wangdi.policy import lint, pack
 
     p = pack.load(path)
+    lint.dry_run(p)  # every rule also compiles and binds in DuckDB: a pack that lints evaluates
     return {"id": p.id, "rules": len(p.rules), "parameters": len(p.parameters), "ok": True}
 
 
@@ -137,25 +146,27 @@ def fields_doc(entity: str | None = None) -> dict[str, list[str]]:
 
 
 def evaluate(pack_id: str, region: str, as_of: date, out: Path | None = None, url: str | None = None,
-             store_run: bool = True, engine: str = "duckdb", visits: Path | None = None,
+             store_run: bool = True, what_if: bool = False, engine: str = "duckdb", visits: Path | None = None,
              visit_mapping: Path | None = None, notes: dict[str, Any] | None = None) -> tuple[str, pl.DataFrame]:
-    """Evaluate a pack; `engine` duckdb or spark, `visits` a folder/file of visit records (docs/visits.md).
-    `notes` (if given) receives the rules Spark could not run (`fallbacks`: rule id -> reason)."""
+    """Evaluate a region; outside the pack's jurisdiction only with what_if=True (every output then says 推演).
+    `engine` duckdb or spark, `visits` a folder/file of visit records (docs/visits.md); `notes` (if given)
+    receives the rules Spark could not run (`fallbacks`: rule id -> reason)."""
     from wangdi.policy import runs
     from wangdi.visits.engines import evaluator
 
     chosen, filled = None, dict[str, Any]()
     if engine != "duckdb" or visits is not None:
         chosen, filled = evaluator(engine, visits, visit_mapping)
-    run_id, results = runs.evaluate(pack_id, region, as_of, url, store_run, evaluator=chosen)
+    run_id, results = runs.evaluate(pack_id, region, as_of, url, store_run, what_if=what_if, evaluator=chosen)
     if notes is not None:
         notes.update(filled)
     if out is not None:
-        write_results(results, out, pack_id)
+        note = runs.WHAT_IF if what_if and not pack_covers(pack_id, region) else None
+        write_results(results, out, pack_id, note)
     return run_id, results
 
 
-def write_results(results: pl.DataFrame, out: Path, pack_id: str | None = None) -> None:
+def write_results(results: pl.DataFrame, out: Path, pack_id: str | None = None, note: str | None = None) -> None:
     """Parquet and JSON lines keep the typed columns (for programs); a workbook or CSV is for people: Chinese
     headers and words from the formatter, the numbers beside them."""
     from wangdi.policy import formatting
@@ -165,6 +176,8 @@ def write_results(results: pl.DataFrame, out: Path, pack_id: str | None = None) 
     if suffix in (".xlsx", ".csv"):
         rules = packs.load(pack_id).rules if pack_id else None
         sheet = formatting.export(results, rules)
+        if note:  # a what-if says so on every line of the workbook
+            sheet = sheet.select(pl.lit(note).alias("推演"), *sheet.columns)
         if suffix == ".xlsx":
             sheet.write_excel(out, worksheet="评估结果", autofilter=True, freeze_panes=(1, 0))
         else:

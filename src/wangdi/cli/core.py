@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from wangdi.cli.lazy import lazy
+from wangdi.cli.safe import SafeConsole, visible
 from wangdi.errors import WangdiError
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ regions = typer.Typer(help="统计用区划代码 (divisions)", no_args_is_help=
 db = typer.Typer(help="数据库 (database)", no_args_is_help=True)
 app.add_typer(regions, name="regions")
 app.add_typer(db, name="db")
-console = Console(width=None if sys.stdout.isatty() else 160)
+console = SafeConsole(width=None if sys.stdout.isatty() else 160)
 
 
 def _date(value: str | None) -> date | None:
@@ -73,9 +73,9 @@ def regions_find(name: str, limit: int = 50, as_json: Annotated[bool, typer.Opti
         _json(hits)
         return
     for h in hits:
-        typer.echo(f"{h['code']}  {h['path']}")
+        typer.echo(visible(f"{h['code']}  {h['path']}"))
     if not hits:
-        typer.echo(f"没有名称包含“{name}”的区划。")
+        typer.echo(visible(f"没有名称包含“{name}”的区划。"))
 
 
 @app.command()
@@ -102,7 +102,7 @@ def import_(path: Path,
     if report:
         res.report.write(report)
     if not res.report.valid:
-        typer.echo(res.report.text())
+        typer.echo(visible(res.report.text()))
         raise typer.Exit(1)
     if dry_run:
         console.print(f"校验通过（--dry-run，未写入）：{res.report.stats}")
@@ -170,7 +170,8 @@ def audit(entity: Annotated[str | None, typer.Option(help="实体代码（前缀
         _json(rows)
         return
     for r in rows:
-        typer.echo(f"{r['at']} {r['actor']} {r['action']} {r['table_name']} {r['entity_key']}: {r['old']} → {r['new']}")
+        typer.echo(visible(f"{r['at']} {r['actor']} {r['action']} {r['table_name']} {r['entity_key']}: "
+                           f"{r['old']} → {r['new']}"))
     if not rows:
         typer.echo("没有审计记录。")
 

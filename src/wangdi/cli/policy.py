@@ -41,6 +41,8 @@ def evaluate(pack: Annotated[str, typer.Option(help="规则包 id")],
              as_of: Annotated[str, typer.Option("--as-of", help="评估截至日期 YYYY-MM-DD")],
              out: Annotated[Path | None, typer.Option(help="结果文件：.jsonl / .parquet / .xlsx / .csv")] = None,
              no_store: Annotated[bool, typer.Option("--no-store", help="不保存评估批次")] = False,
+             what_if: Annotated[bool, typer.Option("--what-if", help="推演：在规则包管辖范围外评估（结果标明推演）")]
+             = False,
              engine: Annotated[str, typer.Option(help="计算引擎：duckdb（默认）或 spark")] = "duckdb",
              visits: Annotated[Path | None, typer.Option(help="就诊（结算）明细：Parquet 目录或 CSV")] = None,
              visit_mapping: Annotated[Path | None, typer.Option("--visit-mapping", help="就诊明细列映射文件（YAML）")] = None,
@@ -48,8 +50,10 @@ def evaluate(pack: Annotated[str, typer.Option(help="规则包 id")],
     """按规则包评估一个地区：每条规则对全部机构一次性计算。"""
     notes: dict[str, object] = {}
     with console.status("评估中…"):
-        run_id, res = api.evaluate(pack, region, _required_date(as_of), out, store_run=not no_store, engine=engine,
-                                   visits=visits, visit_mapping=visit_mapping, notes=notes)
+        run_id, res = api.evaluate(pack, region, _required_date(as_of), out, store_run=not no_store, what_if=what_if,
+                                   engine=engine, visits=visits, visit_mapping=visit_mapping, notes=notes)
+    if what_if and not api.pack_covers(pack, region):
+        console.print("[bold yellow]推演：规则包管辖范围外[/] — 结论仅供推演，不是该地区的正式评估。")
     fallbacks = notes.get("fallbacks") or {}
     if isinstance(fallbacks, dict) and fallbacks:
         console.print(f"[yellow]以下 {len(fallbacks)} 条规则无法在 Spark 上运行，已改用 DuckDB 计算：[/]")

@@ -67,5 +67,7 @@ def serve(host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     url = settings.database_url()
     store.init_db(url)
     console.print(f"网底 wangdi 网页服务：http://{host}:{port}/  （数据库 {url}；Ctrl+C 停止）")
+    proxies = settings.trusted_proxies()  # X-Forwarded-For only from these (WANGDI_TRUSTED_PROXIES)
     uvicorn.run("wangdi.web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", access_log=False)
+                log_level="warning", access_log=False, proxy_headers=bool(proxies),
+                forwarded_allow_ips=",".join(sorted(proxies)) or None)

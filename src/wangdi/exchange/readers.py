@@ -103,10 +103,17 @@ def _to_incoming(table: Table, sheet: str, header: list[Any], rows: list[list[st
     letters = {name: col_letter(i) for i, name in fields.items()}
     data: dict[str, list[str | None]] = {f.name: [] for f in table.fields}
     row_numbers: list[int] = []
+    width = len(header)
     for n, r in enumerate(rows):
         if all(v is None or str(v).strip() == "" for v in r):
             continue
         row_numbers.append(first_row + n)
+        extra = [i for i in range(len(r)) if (i >= width or (i not in fields and _blank(header[i])))
+                 and not _blank(r[i])]
+        if extra:
+            report.add(ReportError("extra-cells", "该行在没有列标题的列中有值（多出的单元格），请删除或补上列标题",
+                                   "cells beyond the header row's columns", table.name, sheet, first_row + n,
+                                   col_letter(extra[0]), "", str(r[extra[0]])[:100]))
         for f in table.fields:
             data[f.name].append(None)
         for i, name in fields.items():
@@ -114,46 +121,187 @@ def _to_incoming(table: Table, sheet: str, header: list[Any], rows: list[list[st
             data[name][-1] = unescape(value) if escaped else value
     frame = pl.DataFrame(data, schema={f.name: pl.String for f in table.fields}).with_columns(
         pl.Series(ROW, row_numbers, dtype=pl.Int64))
-    return Incoming(table, frame, sheet, letters)
+    absent = tuple(f.name for f in table.fields if f.name not in letters)
+    return Incoming(table, frame, sheet, letters, absent)
+
+
+def _blank(v: Any) -> bool:
+    return v is None or str(v).strip() == ""
+
+
+def _sheet_errors(titles: list[str], report: Report, source: str) -> dict[str, Table]:
+    """The tables the sheets (or files) stand for; unknown and duplicated ones are errors, never skipped."""
+    mapping = sheet_to_table()
+    seen: dict[str, str] = {}
+    out: dict[str, Table] = {}
+    for title in titles:
+        table = mapping.get(title.strip())
+        if table is None:
+            report.add(ReportError("unknown-sheet", f"无法识别的{source}“{title}”：名称应为模板中的表名"
+                                   f"（{'、'.join(t.zh for t in TABLES)}），改过名的请改回；其他内容请另存",
+                                   f"unknown {source} {title!r}", sheet=title))
+        elif table.name in seen:
+            report.add(ReportError("duplicate-sheet", f"“{title}”与“{seen[table.name]}”是同一张表（{table.zh}），"
+                                   "请合并为一个", f"{title!r} and {seen[table.name]!r} are the same table",
+                                   table.name, title))
+        else:
+            seen[table.name] = title
+            out[title] = table
+    return out
+
+
+def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part name -> sheet title, from the workbook's own index."""
+    try:
+        book = z.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return {}
+    targets = {m[0]: m[1] for m in re.findall(r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
+    targets.update({m[1]: m[0] for m in re.findall(r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
+    out = {}
+    for name, rid in re.findall(r'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]+)"', book):
+        target = targets.get(rid, "")
+        out[target.lstrip("/") if target.startswith("/") else "xl/" + target] = name
+    return out
+
+
+def _scan_xlsx(path: Path, report: Report) -> dict[str, Any] | None:
+    """Look at every worksheet's XML as a stream before reading a cell: refuse sheets that reach beyond the row
+    or column limit (declared or real) and zip bombs. Returns whether any formula is present and each sheet's
+    merged cells (None: refused)."""
+    from wangdi import settings
+
+    max_rows, max_cols = settings.max_sheet_rows(), settings.max_sheet_columns()
+    row_re, cell_re = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"'), re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)\d')
+    formulas, refused = False, False
+    merged: dict[str, list[str]] = {}
+    with zipfile.ZipFile(path) as z:
+        if sum(i.file_size for i in z.infolist()) > 40 * max_rows * max_cols + (1 << 28):
+            report.add(ReportError("file-too-large", "工作簿解压后过大，已拒绝读取；请按乡镇拆分，或改用 CSV 文件夹",
+                                   "workbook expands to too much data", sheet=path.name))
+            return None
+        for name in z.namelist():
+            if name.endswith((".xml", ".rels")):
+                with z.open(name) as fh:
+                    if re.search(rb"<!DOCTYPE|<!ENTITY", fh.read(1 << 16), re.IGNORECASE):
+                        report.add(ReportError("unsafe-xml", f"工作簿的部件 {name} 含 DTD（<!DOCTYPE>/<!ENTITY>），"
+                                               "出于安全原因拒绝读取；请在 Excel 中另存为 .xlsx 后重试",
+                                               f"{name} has a DTD", sheet=f"{path.name}:{name}"))
+                        return None
+        titles = _sheet_parts(z)
+        for name in z.namelist():
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            sheet = titles.get(name, name)
+            top_row, top_col, tail = 0, 0, b""
+            with z.open(name) as fh:
+                while chunk := fh.read(1 << 20):
+                    block = tail + chunk
+                    dim = re.search(rb'<(?:\w+:)?dimension\b[^>]*?ref="[A-Z]*\d*:?([A-Z]+)(\d+)"', block)
+                    for col, row in ([dim.groups()] if dim else []):
+                        top_col, top_row = max(top_col, column_index(col.decode())), max(top_row, int(row))
+                    rows = row_re.findall(block)
+                    top_row = max([top_row, *map(int, rows)])
+                    top_col = max([top_col, *(column_index(c.decode()) for c in set(cell_re.findall(block)))])
+                    formulas = formulas or re.search(rb"<(\w+:)?f[ >/]", block) is not None
+                    merged.setdefault(sheet, []).extend(
+                        m.decode() for m in re.findall(rb'<(?:\w+:)?mergeCell\b[^>]*?ref="([A-Z0-9:]+)"', chunk))
+                    if top_row > max_rows or top_col > max_cols:
+                        break
+                    tail = chunk[-256:]
+            if top_row > max_rows or top_col > max_cols:
+                refused = True
+                report.add(ReportError("sheet-too-large", f"工作表“{sheet}”达到第 {top_row} 行、第 {top_col} 列，超过上限"
+                                       f"（{max_rows} 行、{max_cols} 列），未读取；请删除多余的行列或按乡镇拆分",
+                                       "sheet beyond the row/column limit", sheet=sheet, row=top_row,
+                                       column=col_letter(top_col - 1)))
+    return None if refused else {"formulas": formulas, "merged": merged}
+
+
+def column_index(letters: str) -> int:
+    """'A' -> 1, 'Z' -> 26, 'AA' -> 27."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _formula_cells(path: Path, titles: set[str], present: bool) -> dict[str, list[tuple[int, int]]]:
+    """Cells holding a formula, per sheet (their cached values are what data_only reads)."""
+    import openpyxl
+
+    if not present:
+        return {}
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    out: dict[str, list[tuple[int, int]]] = {}
+    for ws in wb.worksheets:
+        if ws.title in titles:
+            out[ws.title] = [(c.row, c.column) for row in ws.iter_rows() for c in row
+                             if getattr(c, "data_type", "") == "f"]
+    wb.close()
+    return out
 
 
 def read_xlsx(path: Path, report: Report) -> tuple[list[Incoming], dict[str, str]]:
+    """A workbook's sheets; a damaged file (bad compression, a missing or hostile part, impossible dates) is a
+    report naming the file and the part, never a crash."""
+    import zlib
+
+    try:
+        return _read_xlsx(path, report)
+    except (zipfile.BadZipFile, zlib.error, KeyError, OSError, ValueError, EOFError, TypeError, AttributeError,
+            IndexError, OverflowError, SyntaxError) as exc:
+        report.add(ReportError("unreadable-file", f"无法读取工作簿 {path.name}：文件已损坏或含不支持的内容"
+                               f"（{type(exc).__name__}: {str(exc)[:120]}）。请在 Excel 中打开并另存为 .xlsx 后重试",
+                               f"cannot read workbook: {type(exc).__name__}: {str(exc)[:200]}", sheet=path.name))
+        return [], {}
+
+
+def _read_xlsx(path: Path, report: Report) -> tuple[list[Incoming], dict[str, str]]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        wb = openpyxl.load_workbook(path, data_only=True)
+        scan = _scan_xlsx(path, report)
+        if scan is None:
+            return [], {}
+        wb = openpyxl.load_workbook(path, data_only=True, read_only=True)  # streamed: memory per row, not per cell
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         report.add(ReportError("unreadable-file", "无法打开工作簿：文件已损坏、被加密（设置了密码）或不是 xlsx 格式。"
                                "请去掉密码并另存为 .xlsx 后重试", f"cannot open workbook: {exc}", sheet=path.name))
         return [], {}
-    mapping = sheet_to_table()
     out: list[Incoming] = []
     meta: dict[str, str] = {}
-    ignored: list[str] = []
+    tables = _sheet_errors([ws.title for ws in wb.worksheets if ws.title not in (META_SHEET, "代码表")], report,
+                           "工作表")
+    formulas = _formula_cells(path, set(tables), bool(scan["formulas"]))
     for ws in wb.worksheets:
         if ws.title == META_SHEET:
             for r in ws.iter_rows(values_only=True):
                 if len(r) >= 2 and isinstance(r[0], str) and r[0].startswith("meta:"):
                     meta[r[0][5:]] = _cell_text(r[1]) or ""
             continue
-        table = mapping.get(ws.title.strip())
+        table = tables.get(ws.title)
         if table is None:
-            if ws.title not in ("代码表",):
-                ignored.append(ws.title)
             continue
-        if ws.merged_cells.ranges:
-            cells = ", ".join(str(m) for m in list(ws.merged_cells.ranges)[:5])
-            report.add(ReportError("merged-cells", f"工作表含合并单元格（{cells}），请取消合并后每格填一个值",
+        if scan["merged"].get(ws.title):
+            merged = ", ".join(scan["merged"][ws.title][:5])
+            report.add(ReportError("merged-cells", f"工作表含合并单元格（{merged}），请取消合并后每格填一个值",
                                    "sheet has merged cells; unmerge them", table.name, ws.title))
             continue
         values = [[_cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
+        for row, col in formulas.get(ws.title, []):
+            if row > len(values) or col > len(values[row - 1]) or values[row - 1][col - 1] is None:
+                report.add(ReportError("formula-without-value", "单元格是公式但没有计算结果（文件未在 Excel 中保存过），"
+                                       "请在 Excel 中打开并保存，或改填数值", "formula cell without a cached value",
+                                       table.name, ws.title, row, col_letter(col - 1)))
         if not values:
             continue
         inc = _to_incoming(table, ws.title, values[0], values[1:], 2, report)
         if inc is not None:
             out.append(inc)
-    report.stats["ignored_sheets"] = ignored
+    wb.close()
     return out, meta
 
 
@@ -167,16 +315,13 @@ def _decode(raw: bytes) -> str:
 
 
 def read_csv_dir(path: Path, report: Report) -> tuple[list[Incoming], dict[str, str]]:
-    import csv
-    import io
 
     files = [path] if path.is_file() else sorted(path.glob("*.csv"))
-    mapping = sheet_to_table()
+    tables = _sheet_errors([f.stem for f in files], report, "文件")
     out: list[Incoming] = []
     for f in files:
-        table = mapping.get(f.stem)
+        table = tables.get(f.stem)
         if table is None:
-            report.stats.setdefault("ignored_files", []).append(f.name)
             continue
         try:
             text = _decode(f.read_bytes())
@@ -184,25 +329,36 @@ def read_csv_dir(path: Path, report: Report) -> tuple[list[Incoming], dict[str, 
             report.add(ReportError("bad-encoding", "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV",
                                    "file is not UTF-8, GBK or GB18030", table.name, f.name))
             continue
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = _csv_rows(text, f.name, table, report)
+        if rows is None:
+            continue
         if not rows:
             continue
         body = [[c if c != "" else None for c in r] for r in rows[1:]]
         inc = _to_incoming(table, f.name, list(rows[0]), body, 2, report, escaped=True)
         if inc is not None:
             out.append(inc)
-    return out, _read_meta(path)
+    return out, _read_meta(path, report)
 
 
 def read_parquet_dir(path: Path, report: Report) -> tuple[list[Incoming], dict[str, str]]:
     files = [path] if path.is_file() else sorted(path.glob("*.parquet"))
-    mapping = sheet_to_table()
+    tables = _sheet_errors([f.stem for f in files], report, "文件")
     out: list[Incoming] = []
     for f in files:
-        table = mapping.get(f.stem)
+        table = tables.get(f.stem)
         if table is None:
             continue
-        df = pl.read_parquet(f)
+        try:
+            df = pl.read_parquet(f)
+        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+            report.add(ReportError("unreadable-file", f"无法读取 Parquet 文件 {f.name}：文件已损坏或不是 Parquet",
+                                   f"cannot read parquet: {str(exc)[:200]}", table.name, f.name))
+            continue
+        unknown = [c for c in df.columns if c not in table.field_map]
+        for c in unknown:
+            report.add(ReportError("unknown-column", f"无法识别的列“{c}”，请使用模板中的列名", f"unknown column {c!r}",
+                                   table.name, f.name, 1, "", "", c))
         exprs = []
         for c in df.columns:
             dt = df.schema[c]
@@ -219,15 +375,46 @@ def read_parquet_dir(path: Path, report: Report) -> tuple[list[Incoming], dict[s
                                        f"required column {fl.name} is missing", table.name, f.name, field=fl.name))
         frame = text.select([fl.name for fl in table.fields]).with_columns(
             pl.int_range(2, text.height + 2, dtype=pl.Int64).alias(ROW))
-        out.append(Incoming(table, frame, f.name, {}))
-    return out, _read_meta(path)
+        out.append(Incoming(table, frame, f.name, {}, tuple(missing)))
+    return out, _read_meta(path, report)
 
 
-def _read_meta(path: Path) -> dict[str, str]:
+def _csv_rows(text: str, name: str, table: Table, report: Report) -> list[list[str]] | None:
+    """The CSV's rows (any line ends: CRLF, LF or CR alone), or None with the line that cannot be read."""
+    import csv
+    import io
+
+    from wangdi import settings
+
+    reader = csv.reader(io.StringIO(text.replace("\r\n", "\n").replace("\r", "\n")))
+    rows: list[list[str]] = []
+    try:
+        for r in reader:
+            rows.append(r)
+            if len(rows) > settings.max_sheet_rows() + 1:
+                report.add(ReportError("sheet-too-large", f"文件超过 {settings.max_sheet_rows()} 行，未读取；请按乡镇拆分",
+                                       "file beyond the row limit", table.name, name, reader.line_num))
+                return None
+    except csv.Error as exc:
+        report.add(ReportError("bad-csv", f"CSV 格式有误，无法读取（{exc}）", f"malformed CSV: {exc}", table.name, name,
+                               reader.line_num + 1))
+        return None
+    return rows
+
+
+def _read_meta(path: Path, report: Report) -> dict[str, str]:
     meta = (path if path.is_dir() else path.parent) / "meta.json"
-    if meta.exists():
-        return {str(k): str(v) for k, v in json.loads(meta.read_text(encoding="utf-8")).items()}
-    return {}
+    if not meta.exists():
+        return {}
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
+        report.add(ReportError("bad-meta", f"meta.json 无法读取：应为 UTF-8 编码的 JSON 对象（{str(exc)[:80]}）",
+                               f"unreadable meta.json: {exc}", sheet="meta.json"))
+        return {}
+    return {str(k): str(v) for k, v in data.items()}
 
 
 def read_any(path: Path, report: Report) -> tuple[list[Incoming], dict[str, str]]:

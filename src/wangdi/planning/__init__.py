@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from wangdi.errors import WangdiError
-from wangdi.planning.actions import Action, derive_actions, load_costs
+from wangdi.planning.actions import Action, derive_actions, load_costs, orderings
 from wangdi.planning.optimize import Solution, TargetNeed, solve
 from wangdi.policy import pack as packs
 from wangdi.policy.results import Outcome
@@ -125,6 +125,6 @@ def make_plan(pack_id: str, region: str, budgets: dict[int, float], as_of: date 
     as_of = as_of or date.today()
     run_id, res, actions, con = derive_actions(pack, region, as_of, url, costs)
     targets = _targets(pack, res, actions)
-    solution = solve(actions, budgets, targets, time_limit)
+    solution = solve(actions, budgets, targets, time_limit, order=orderings(pack))
     staffing = _staffing(con, actions, sorted(budgets), res, pack)
     return Plan(pack_id, region, as_of, run_id, budgets, source, actions, targets, solution, staffing)

@@ -38,8 +38,6 @@ BY_FIELD: dict[str, tuple[str, str, str, str]] = {
     "licensed_or_village_doctors": ("recruit", "post_village_doctor", "人", "配备乡村医生"),
     "info_officers": ("train", "training_info_officer", "人", "培训信息管理人员"),
     "training_count": ("train", "training_village_doctor", "人", "组织乡村医生培训"),
-    "six_haves": ("six_haves", "six_haves_item", "项", "补齐“六有”"),
-    "star_rating": ("star_upgrade", "star_upgrade", "星", "星级提升"),
     "key_specialties": ("specialty", "key_specialty", "个", "建设临床重点专科"),
     "ownership": ("convert_ownership", "ownership_conversion", "所", "房屋产权转为公有"),
     "integrated": ("integrate", "integration", "所", "纳入乡村一体化管理"),
@@ -47,6 +45,47 @@ BY_FIELD: dict[str, tuple[str, str, str, str]] = {
     "has_separate_rooms": ("partition_rooms", "room_partition", "所", "分室改造"),
     "elderly_friendly": ("elderly_friendly", "elderly_friendly_upgrade", "所", "建成老年友善医疗机构"),
 }
+
+
+
+
+@dataclass(frozen=True)
+class PackAction:
+    """An action kind a pack declares (pack.yaml `planning.actions`): the field it moves and how."""
+
+    field: str
+    kind: str
+    cost: str
+    unit: str
+    label: str
+    sets: tuple[str, ...] = ()  # boolean registry fields the action makes true
+    raises: str = ""  # numeric registry field the action raises by its quantity
+    max: float | None = None
+
+
+def pack_actions(pack: Pack) -> list[PackAction]:
+    planning = pack.manifest.get("planning") or {}
+    out = []
+    for a in planning.get("actions") or []:
+        try:
+            out.append(PackAction(str(a["field"]), str(a["kind"]), str(a["cost"]), str(a.get("unit", "")),
+                                  str(a["label"]), tuple(str(x) for x in a.get("sets") or ()), str(a.get("raises", "")),
+                                  None if a.get("max") is None else float(a["max"])))
+        except (KeyError, TypeError, ValueError):
+            raise WangdiError("pack-bad-planning", f"{pack.id}/pack.yaml planning.actions：每项需要 field、kind、cost、label",
+                              "planning actions need field, kind, cost and label") from None
+    return out
+
+
+def orderings(pack: Pack) -> list[tuple[str, str]]:
+    """(first, then) action kinds: `then` is funded only in or after the year all `first` of the institution are."""
+    planning = pack.manifest.get("planning") or {}
+    return [(str(o["first"]), str(o["then"])) for o in planning.get("order") or []]
+
+
+def by_field(pack: Pack) -> dict[str, tuple[str, str, str, str]]:
+    """Field a rule reads → action: the generic catalogue plus the pack's own action kinds."""
+    return {**BY_FIELD, **{a.field: (a.kind, a.cost, a.unit, a.label) for a in pack_actions(pack)}}
 
 
 @dataclass
@@ -92,8 +131,8 @@ def _fields_in(pack: Pack, rule: Rule, text: str) -> list[str]:
     """The costed fields an expression reads (from the compiled expression, not a text search)."""
     if not text:
         return []
-    c = compile_expr(text, fields_of(rule.entity), lambda n: "NULL", "", sorted(pack.parameters))
-    return [f for f in BY_FIELD if f in c.fields]
+    c = compile_expr(text, fields_of(rule.entity, pack.derived), lambda n: "NULL", "", sorted(pack.parameters))
+    return [f for f in by_field(pack) if f in c.fields]
 
 
 def _requirement_actions(pack: Pack, res: pl.DataFrame, inst: dict[str, dict[str, Any]],
@@ -114,8 +153,9 @@ def _requirement_actions(pack: Pack, res: pl.DataFrame, inst: dict[str, dict[str
         if rule.spec.get("items"):
             continue
         text = str(rule.spec.get("observed") or rule.spec.get("check") or "")
+        catalogue = by_field(pack)
         for f in _fields_in(pack, rule, text)[:1]:
-            kind, cost_key, unit, zh = BY_FIELD[f]
+            kind, cost_key, unit, zh = catalogue[f]
             qty = float(row["gap"] or 1) if rule.spec.get("observed") else 1.0
             out.append(Action((subject, kind, cost_key), subject, owner, kind, cost_key, zh, qty, unit, cost_key,
                               [rule.id], [rule.clause], row["deadline"]))
@@ -129,10 +169,11 @@ def _target_candidates(pack: Pack, res: pl.DataFrame, con: duckdb.DuckDBPyConnec
     c = engine.Compiler(pack, as_of)
     for rule_id in missed["rule_id"].unique().to_list():
         rule: Rule = pack.rules[rule_id]
+        catalogue = by_field(pack)
         fields = _fields_in(pack, rule, str(rule.spec.get("numerator") or ""))
         if rule.spec.get("measure", "share") != "share" or len(fields) != 1:
             continue
-        kind, cost_key, unit, zh = BY_FIELD[fields[0]]
+        kind, cost_key, unit, zh = catalogue[fields[0]]
         pop, _ = c.compile(rule, "population", "TRUE")
         num, _ = c.compile(rule, "numerator", "TRUE")
         inst_col = "institution_code" if rule.entity == "staff" else "entity_code"

@@ -3,7 +3,8 @@
 x[a, y] = 1 when action a is funded in plan year y (each action at most once).
 z[t]    = 1 when target t is met by its deadline: z[t] * needed[t] <= actions for t funded by then.
 Budget:  Σ cost[a] * x[a, y] <= budget[y] for every year.
-Order:   a clinic's star upgrade only in or after the year all its "six haves" actions are funded.
+Order:   pairs (first, then) of action kinds from the pack (pack.yaml `planning.order`): an institution's
+         `then` actions only in or after the year all its `first` actions are funded.
 Maximise 1000 per target met (as many targets as possible) + a small weight per action: population
 served × weakness (weakest first), larger when funded by its own due date and earlier in the plan.
 """
@@ -43,7 +44,7 @@ class Solution:
 
 
 def solve(actions: list[Action], budgets: dict[int, float], targets: list[TargetNeed], time_limit: float = 60.0,
-          mip_gap: float = 0.005) -> Solution:
+          mip_gap: float = 0.005, order: list[tuple[str, str]] | None = None) -> Solution:
     import time
 
     import highspy
@@ -67,16 +68,16 @@ def solve(actions: list[Action], budgets: dict[int, float], targets: list[Target
         spend = [(actions[i].cost or 0.0, x[i, y]) for i in costed if (actions[i].cost or 0.0) > 0]
         if spend:
             h.addConstr(sum(c * v for c, v in spend) <= budgets[y])
-    # order: star upgrades after all six-haves actions of the same institution
-    haves: dict[str, list[int]] = {}
-    for i in costed:
-        if actions[i].kind == "six_haves":
-            haves.setdefault(actions[i].institution, []).append(i)
-    for i in costed:
-        if actions[i].kind == "star_upgrade":
-            for j in haves.get(actions[i].institution, []):
-                for y in years:
-                    h.addConstr(x[i, y] <= sum(x[j, yy] for yy in years if yy <= y))
+    for first, then in order or []:  # the pack's orderings, per institution
+        before: dict[str, list[int]] = {}
+        for i in costed:
+            if actions[i].kind == first:
+                before.setdefault(actions[i].institution, []).append(i)
+        for i in costed:
+            if actions[i].kind == then:
+                for j in before.get(actions[i].institution, []):
+                    for y in years:
+                        h.addConstr(x[i, y] <= sum(x[j, yy] for yy in years if yy <= y))
     z: dict[int, Any] = {}
     for t_idx, t in enumerate(targets):
         usable = [i for i in t.actions if actions[i].cost is not None]

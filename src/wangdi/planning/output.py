@@ -13,6 +13,8 @@ import polars as pl
 from wangdi import settings
 from wangdi.errors import WangdiError
 from wangdi.planning import Plan
+from wangdi.planning.actions import PackAction, pack_actions
+from wangdi.policy import pack as packs
 from wangdi.registry import store
 
 ACTION_SHEET = "行动明细"
@@ -105,7 +107,9 @@ def scenario_url(name: str, url: str | None = None) -> tuple[str, str]:
     return str(src), str(dst)
 
 
-def _effects(frames: dict[str, pl.DataFrame], acts: pl.DataFrame, year: int) -> dict[str, pl.DataFrame]:
+def _effects(frames: dict[str, pl.DataFrame], acts: pl.DataFrame, year: int,
+             declared: dict[str, PackAction] | None = None) -> dict[str, pl.DataFrame]:
+    declared = declared or {}
     inst = frames["institution"]
     upd: dict[str, dict[str, Any]] = {}
     new_staff, new_equipment, new_training, new_service = [], [], [], []
@@ -134,12 +138,12 @@ def _effects(frames: dict[str, pl.DataFrame], acts: pl.DataFrame, year: int) -> 
             u["has_separate_rooms"] = True
         elif kind == "elderly_friendly":
             u["elderly_friendly"] = True
-        elif kind == "six_haves":
-            for f in ("has_exam_bed", "has_smart_followup", "has_rehab_equipment", "has_exam_equipment",
-                      "has_toilet_and_ac", "has_health_education"):
-                u[f] = True
-        elif kind == "star_upgrade":
-            u["star_rating"] = int(min(5, (u["star_rating"] or 0) + qty))
+        elif kind in declared:  # an action kind the pack declares: the fields it sets or raises
+            pa = declared[kind]
+            u.update({f: True for f in pa.sets})
+            if pa.raises:
+                raised = (u[pa.raises] or 0) + qty
+                u[pa.raises] = int(raised if pa.max is None else min(pa.max, raised))
         elif kind == "train" and item == "training_info_officer":
             u["info_officers"] = int((u["info_officers"] or 0) + qty)
         elif kind == "train" and str(a["对象"]) in staff_by_code:
@@ -196,7 +200,8 @@ def apply_plan(path: Path, scenario: str, url: str | None = None) -> tuple[str, 
     with eng.begin() as conn:
         tables = ("institution", "staff", "equipment", "training", "service")
         frames = {t: store.snapshot(conn, t) for t in tables}
-        changes = _effects(frames, acts, last)
+        pack_kinds = {a.kind: a for a in pack_actions(packs.load(str(info["pack"])))} if info.get("pack") else {}
+        changes = _effects(frames, acts, last, pack_kinds)
         summary = store.write_tables(conn, changes, effective, f"plan:{scenario}", source=str(path))
     counts = {k: vars(v) for k, v in summary.counts.items()}
     return dst_url, {"pack": info.get("pack"), "region": info.get("region"), "counts": counts}, effective

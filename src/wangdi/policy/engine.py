@@ -16,7 +16,7 @@ import polars as pl
 
 from wangdi.errors import WangdiError
 from wangdi.policy import expr
-from wangdi.policy.fields import Dataset, build, fields_of, materialise, use_view
+from wangdi.policy.fields import Dataset, apply_pack_fields, build, fields_of, materialise, use_view
 from wangdi.policy.pack import LEVELS, Pack, Parameter, Rule
 from wangdi.policy.results import RESULT_COLUMNS, Outcome, create_sql
 
@@ -74,7 +74,8 @@ class Compiler:
         self.fields: set[str] = set()  # fields read by the rule being compiled (blank ones are named in `missing`)
 
     def expression(self, rule: Rule, text: Any, where: str) -> tuple[str, set[str]]:
-        c = expr.compile_expr(str(text), fields_of(rule.entity), lambda n: param_sql(self.pack.parameters[n], self.as_of),
+        known = fields_of(rule.entity, self.pack.derived)
+        c = expr.compile_expr(str(text), known, lambda n: param_sql(self.pack.parameters[n], self.as_of),
                               f"{rule.where} {where}", self.names)
         self.fields |= c.fields
         return f"({c.sql})", c.params
@@ -98,8 +99,17 @@ class Compiler:
 
 
 def _applicable(rule: Rule, as_of: date) -> bool:
-    start, end = rule.spec.get("effective_from"), rule.spec.get("effective_to")
-    return not ((start and as_of < date.fromisoformat(str(start))) or (end and as_of > date.fromisoformat(str(end))))
+    start, end = rule.spec.get("effective_from"), rule.spec.get("effective_to")  # dates (checked by the loader)
+    return not ((isinstance(start, date) and as_of < start) or (isinstance(end, date) and as_of > end))
+
+
+def lock_down(con: duckdb.DuckDBPyConnection) -> None:
+    """The second wall: no file, network or extension access from this connection, and no setting can undo it.
+    (Frames registered from Python and the connection's own database file still work.)"""
+    locked = con.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]
+    if not locked:
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
 
 
 def _items_core(c: Compiler, rule: Rule, applies: str, used: set[str], ent: str, where: str) -> str:
@@ -290,6 +300,8 @@ def evaluate_into(pack: Pack, data: Dataset, con: duckdb.DuckDBPyConnection, tab
     writes the results into the connected database file rather than memory (national runs)."""
     if not prebuilt:
         build(con, data)
+    apply_pack_fields(con, pack.derived)
+    lock_down(con)
     c = Compiler(pack, data.as_of)
     chosen = [r for r in pack.rules.values() if (not rules or r.id in rules) and _applicable(r, data.as_of)]
     uses: dict[str, int] = {}
@@ -302,8 +314,12 @@ def evaluate_into(pack: Pack, data: Dataset, con: duckdb.DuckDBPyConnection, tab
     for rule in chosen:
         sql = rule_sql(c, rule, data.region, data.as_of)
         entity_type = "region" if rule.kind == "target" else rule.entity
-        con.execute(f"""INSERT INTO {table} SELECT {q(pack.id)}, {q(rule.id)}, {q(rule.clause)}, {q(rule.kind)},
-            {q(rule.group)}, {q(entity_type)}, entity_code, region_code, {_TYPED} FROM ({sql})""")
+        try:
+            con.execute(f"""INSERT INTO {table} SELECT {q(pack.id)}, {q(rule.id)}, {q(rule.clause)}, {q(rule.kind)},
+                {q(rule.group)}, {q(entity_type)}, entity_code, region_code, {_TYPED} FROM ({sql})""")
+        except duckdb.Error as e:  # a pack that passed the loader but cannot be computed: name the rule, no traceback
+            raise WangdiError("rule-failed", f"{rule.where}：规则 {rule.id} 无法计算（{str(e).splitlines()[0][:160]}）",
+                              f"{rule.where}: rule {rule.id} failed to evaluate") from None
     no_double_payment(pack, con, table)
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 

@@ -39,6 +39,8 @@ FUNCTIONS: dict[str, tuple[int, str]] = {
     "share": (2, "CAST({0} AS DOUBLE) / nullif({1}, 0)"),
 }
 ALLOWED_CASTS = {"DATE", "DOUBLE", "INT", "BIGINT"}
+# functions whose argument is a code: a quoted key of that code list (checked, with a suggestion)
+CODE_ARGS = {"has_equipment": "equipment_item", "equipment_count": "equipment_item", "has_service": "service"}
 
 
 class ExprError(WangdiError):
@@ -135,9 +137,42 @@ def compile_expr(text: str, fields: list[str], params: Callable[[str], str] | No
             nargs, template = FUNCTIONS[fname]
             if len(node.expressions) != nargs:
                 raise ExprError("expr-arity", f"{loc}函数 {fname}() 需要 {nargs} 个参数", f"{fname}() takes {nargs} arguments")
+            if fname in CODE_ARGS:
+                _check_code(fname, node.expressions[0], loc)
             args = [a.sql(dialect="duckdb") for a in node.expressions]
             return sqlglot.parse_one(template.format(*args), dialect="duckdb")
         return node
 
-    out.sql = tree.transform(rewrite).sql(dialect="duckdb")
+    out.sql = _no_overflow(_try_casts(tree.transform(rewrite))).sql(dialect="duckdb")
     return out
+
+
+def _check_code(fname: str, arg: exp.Expr, loc: str) -> None:
+    from wangdi.registry.reference import CODE_LISTS
+
+    codes = CODE_LISTS[CODE_ARGS[fname]]
+    if not (isinstance(arg, exp.Literal) and arg.is_string):
+        raise ExprError("expr-bad-argument", f"{loc}函数 {fname}() 的参数应为带引号的代码，例如 {fname}('{next(iter(codes))}')",
+                        f"{fname}() takes a quoted code")
+    if arg.this not in codes:
+        raise ExprError("expr-bad-argument", f"{loc}函数 {fname}() 的参数 '{arg.this}' 不是已知代码"
+                        f"{_suggest(str(arg.this), list(codes))}", f"{fname}(): unknown code {arg.this!r}")
+
+
+def _try_casts(tree: exp.Expr) -> exp.Expr:
+    """Every CAST becomes TRY_CAST: a value that does not convert is blank (unknown), never an error."""
+    root = exp.Paren(this=tree)
+    for node in reversed(list(root.find_all(exp.Cast, bfs=False))):  # innermost first
+        if type(node) is exp.Cast:
+            node.replace(exp.TryCast(this=node.this, to=node.to))
+    return root
+
+
+def _no_overflow(tree: exp.Expr) -> exp.Expr:
+    """Arithmetic in DOUBLE: a product (or a literal beyond 32 bits) never overflows into an error."""
+    for node in list(tree.find_all(exp.Literal)):
+        if not node.is_string and abs(float(node.this)) >= 2**31:
+            node.replace(exp.TryCast(this=node.copy(), to=exp.DataType.build("DOUBLE")))
+    for mul in list(tree.find_all(exp.Mul)):
+        mul.set("this", exp.TryCast(this=mul.this, to=exp.DataType.build("DOUBLE")))
+    return tree

@@ -1,100 +1,60 @@
-"""Entities the rules run over, built as DuckDB tables from a registry snapshot, with documented fields.
+"""Entities the rules run over, built as DuckDB tables from a registry snapshot and the field catalogue.
 
 Every entity has `entity_code` and `region_code` (the division it sits in; targets group by its
 prefix). Activity entities (deployment, visit, contract, training counts) are measured over the
-reporting year: the latest calendar year with records on or before the as-of date.
+reporting year: the latest calendar year with records on or before the as-of date. The derived
+fields are declared once in `policy/catalogue.py`; a pack adds its own (`derived:` in pack.yaml),
+written in the pack expression language and compiled by `policy/expr.py`, never raw SQL.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import duckdb
 import polars as pl
 
-from wangdi.registry.schema import TABLE_MAP
+from wangdi.errors import WangdiError
+from wangdi.policy import expr
+from wangdi.policy.catalogue import (
+    CATALOGUE,
+    ENTITY_SPECS,
+    SPEC_MAP,
+    STAFF_NOW,
+    STAFF_YEAR_STAGE,
+    STAGES,
+    TYPES,
+    Derived,
+    EntitySpec,
+)
+from wangdi.registry.schema import POPULATION, TABLE_MAP
 
-PHYSICIAN = "('licensed_physician', 'assistant_physician')"
-
-DERIVED: dict[str, dict[str, str]] = {
-    "institution": {
-        "township_code": "9-digit township of the institution's division",
-        "county_code": "6-digit county",
-        "division_level": "level of the institution's division: 2 prefecture, 3 county, 4 township, 5 village",
-        "staff_total": "staff in post on the as-of date",
-        "health_tech_staff": "卫生技术人员 in post",
-        "physicians": "执业医师 + 执业助理医师",
-        "licensed_physicians": "执业医师",
-        "registered_gps": "注册全科医师",
-        "tcm_physicians": "中医类别 (incl. 蒙医) physicians",
-        "public_health_physicians": "公共卫生类别 physicians",
-        "nurses": "注册护士",
-        "village_doctors": "乡村医生 (certified village doctors)",
-        "licensed_or_village_doctors": "执业(助理)医师 + 乡村医生",
-        "village_doctors_60_plus": "village doctors aged 60 or more on the as-of date",
-        "attending_or_above": "physicians with an intermediate title or above",
-        "fulltime_bachelor_gps": "registered GPs with a full-time bachelor's degree or higher",
-        "senior_clinical_physicians": "clinical physicians with an associate-senior or senior title",
-        "senior_title_staff": "health technical staff with an associate-senior or senior title",
-        "national_key_specialties": "", "provincial_key_specialties": "", "city_level_key_specialties": "",
-        "county_level_key_specialties": "key clinical specialties at exactly that level",
-        "equipment_items": "list of equipment items with at least one functioning unit",
-        "services": "list of services/departments offered",
-        "key_specialties": "number of key clinical specialties (any level)",
-        "city_key_specialties": "key specialties at city level or above",
-        "resident_population": "resident population of the institution's division (village/township/county)",
-        "rural_population": "agricultural population of the institution's division",
-        "farming_herding_population": "farming-and-herding population of the division",
-        "deployed_in": "people deployed into this institution in the reporting year",
-        "hospital_assistance_in": "people sent from a hospital (A100/A210/G100) with an intermediate title into this "
-                                  "institution for at least one year, in post during the reporting year (对口帮扶)",
-        "hospital_assistance_unknown": "deployments from a hospital that might count as hospital_assistance_in but "
-                                       "whose title or end date is blank",
-        "six_haves": "number of the six haves present (0–6)",
-        "county_pure_pastoral": "the institution's county is a purely pastoral banner (002)",
-    },
-    "staff": {
-        "age": "full years on the as-of date", "institution_type": "WS 218 type of the institution",
-        "township_code": "", "county_code": "", "remote_area": "institution in a remote area",
-        "served_population": "resident population of the institution's division",
-        "in_integrated_clinic": "works at a clinic under township–village integrated management",
-        "training_count": "trainings in the reporting year", "training_hours": "training hours in the reporting year",
-        "training_days": "training days in the reporting year",
-        "years_in_post": "full years since start_date", "is_physician": "执业(助理)医师",
-    },
-    "village": {"name": "", "kind": "residents_committee / village_committee", "resident": "", "agricultural": "",
-                "farming_herding": "", "clinics": "village clinics (D600) in the village",
-                "stations": "community health stations (B200) in the village"},
-    "township": {"name": "", "kind": "street / town / township / other", "resident": "", "agricultural": "",
-                 "farming_herding": "", "thc": "township health centres (C210/C220)", "central_thc": "C210",
-                 "chc": "community health centres", "villages": "village-level units",
-                 "village_committees": "", "clinics": "", "village_doctors": "", "licensed_or_village_doctors": ""},
-    "county": {"name": "", "resident": "", "agricultural": "", "farming_herding": "",
-               "pure_pastoral": "purely pastoral banner (002)", "thc": "", "central_thc": "",
-               "sub_centres": "county sub-centres", "chc": "", "clinics": "", "village_doctors": "",
-               "key_specialties": "", "city_key_specialties": "",
-               "tcm_hospitals": "public TCM hospitals (A210)", "mch_institutions": "MCH institutions (G100/G200/G300)",
-               "mch_secondary": "MCH institutions at secondary level (capacity_level = secondary)",
-               "services": "services offered by any institution in the county",
-               "community_hospital_thcs": "THCs that are community hospitals"},
-    "deployment": {"days": "days deployed (to the as-of date if still running)", "from_type": "", "to_type": "",
-                   "from_level": "county / township / village (where the sender sits)",
-                   "to_level": "", "in_reporting_year": "started in the reporting year"},
-    "visit": {"institution_type": "", "is_primary": "at a primary-level institution (CHC, station, THC, clinic)",
-              "within_county": "patient resides in the institution's county", "in_reporting_year": ""},
-    "contract": {"in_reporting_year": "contract year is the reporting year", "institution_type": ""},
-}
+ENTITIES = tuple(e.name for e in ENTITY_SPECS)
+_KIND_TYPE = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "date": "DATE"}
+PACK_FIELD_KEYS = {"name", "entity", "type", "unit", "label", "description", "expr", "clause"}
 
 
-def fields_of(entity: str) -> list[str]:
-    base: list[str] = []
-    if entity in TABLE_MAP:
-        base = TABLE_MAP[entity].columns
-    return sorted(set(base) | set(DERIVED[entity]) | {"entity_code", "region_code"})
+def declared(entity: str, extra: Iterable[Derived] = ()) -> list[Derived]:
+    """The derived fields of an entity: the engine's, then the pack's own (`extra`)."""
+    return [f for f in CATALOGUE if f.entity == entity] + [f for f in extra if f.entity == entity]
 
 
-ENTITIES = tuple(DERIVED)
+def field_types(entity: str, extra: Iterable[Derived] = ()) -> dict[str, str]:
+    """Every field of an entity with its DuckDB type: registry columns, keys, then derived fields."""
+    spec = SPEC_MAP[entity]
+    out: dict[str, str] = {}
+    if spec.table:
+        out.update({f.name: _KIND_TYPE.get(f.kind, "VARCHAR") for f in TABLE_MAP[spec.table].fields})
+    out.update({"entity_code": "VARCHAR", "region_code": "VARCHAR"})
+    out.update({f.name: f.type for f in declared(entity, extra)})
+    return out
+
+
+def fields_of(entity: str, extra: Iterable[Derived] = ()) -> list[str]:
+    return sorted(field_types(entity, extra))
 
 
 @dataclass
@@ -109,6 +69,8 @@ class Dataset:
 
 
 def _latest_population(as_of: date) -> str:
+    sums = [f.name for f in POPULATION.fields if f.kind == "int" and f.name != "year"]
+    cols, agg = ", ".join(sums), ", ".join(f"sum({c}) {c}" for c in sums)
     return f"""
       CREATE OR REPLACE TEMP TABLE pop_latest AS
       SELECT * EXCLUDE (rn) FROM (
@@ -116,16 +78,14 @@ def _latest_population(as_of: date) -> str:
         FROM population WHERE year <= {as_of.year}) WHERE rn = 1;
       CREATE OR REPLACE TEMP TABLE pop_division AS
       WITH v AS (SELECT * FROM pop_latest WHERE length(division_code) = 12),
-      t AS (SELECT substr(division_code, 1, 9) code, sum(resident) resident, sum(agricultural) agricultural,
-              sum(farming_herding) farming_herding FROM v GROUP BY 1
+      t AS (SELECT substr(division_code, 1, 9) code, {agg} FROM v GROUP BY 1
             UNION ALL  -- a township entered as a whole is used where it has no village rows
-            SELECT division_code, resident, agricultural, farming_herding FROM pop_latest p
+            SELECT division_code, {cols} FROM pop_latest p
             WHERE length(division_code) = 9 AND NOT EXISTS (
               SELECT 1 FROM v WHERE substr(v.division_code, 1, 9) = p.division_code))
-      SELECT division_code code, resident, agricultural, farming_herding FROM v
+      SELECT division_code code, {cols} FROM v
       UNION ALL SELECT * FROM t
-      UNION ALL SELECT substr(code, 1, 6), sum(resident), sum(agricultural), sum(farming_herding)
-        FROM t GROUP BY 1;
+      UNION ALL SELECT substr(code, 1, 6), {agg} FROM t GROUP BY 1;
     """
 
 
@@ -136,7 +96,7 @@ def build(con: duckdb.DuckDBPyConnection, data: Dataset) -> None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM src_{name}")
         con.unregister(f"src_{name}")
     register_divisions(con, data.divisions)
-    derive(con, data.as_of)
+    derive(con, data.as_of, data.region)
 
 
 def register_divisions(con: duckdb.DuckDBPyConnection, divs: pl.DataFrame) -> None:
@@ -145,22 +105,47 @@ def register_divisions(con: duckdb.DuckDBPyConnection, divs: pl.DataFrame) -> No
     con.unregister("src_divisions")
 
 
+def _is_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    n = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall()
+    return bool(n[0][0])
+
+
 def materialise(con: duckdb.DuckDBPyConnection, entity: str) -> None:
     """Make ent_<entity> a table (once) from its view, so rules scan it instead of re-deriving it."""
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [f"ent_{entity}"]).fetchall()
-    if exists[0][0] == 0:
+    if not _is_table(con, f"ent_{entity}"):
         con.execute(f"DROP VIEW IF EXISTS ent_{entity}")
         con.execute(f"CREATE TEMP TABLE ent_{entity} AS SELECT * FROM v_ent_{entity}")
 
 
 def use_view(con: duckdb.DuckDBPyConnection, entity: str) -> None:
     """Make ent_<entity> a view over v_ent_<entity> unless a table of that name already exists."""
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [f"ent_{entity}"]).fetchall()
-    if exists[0][0] == 0:
+    if not _is_table(con, f"ent_{entity}"):
         con.execute(f"CREATE OR REPLACE TEMP VIEW ent_{entity} AS SELECT * FROM v_ent_{entity}")
 
 
-def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
+def _subst(sql: str, as_of: date) -> str:
+    return sql.replace("$AS_OF_MD", str(as_of.month * 100 + as_of.day)).replace("$AS_OF", f"DATE '{as_of.isoformat()}'") \
+        .replace("$YEAR_START", f"DATE '{as_of.year}-01-01'")
+
+
+def entity_sql(spec: EntitySpec) -> str:
+    """The SELECT building one entity from its declared sources and fields."""
+    fields = [f for f in CATALOGUE if f.entity == spec.name and f not in STAGES]
+    joins = []
+    for s in spec.sources:
+        if not s.key:
+            joins.append(f"LEFT JOIN {s.relation} {s.alias} ON {s.on}")
+            continue
+        aggs = [f"{f.sql} AS \"{f.name}\"" for f in fields if f.source == s.alias]
+        if aggs:
+            joins.append(f"LEFT JOIN (SELECT {s.key} AS _key, {', '.join(aggs)} {s.relation} GROUP BY 1) {s.alias} "
+                         f"ON {s.on}")
+    cols = ([spec.keep] if spec.keep else []) + [f"{spec.code} AS entity_code", f"{spec.region} AS region_code"]
+    cols += [f.select for f in fields]
+    return f"SELECT {', '.join(cols)} FROM {spec.base} {' '.join(joins)} WHERE {spec.where}"
+
+
+def derive(con: duckdb.DuckDBPyConnection, as_of: date, region: str = "") -> None:
     """Create ent_institution and the views v_ent_* from base tables already in `con`."""
     d = f"DATE '{as_of.isoformat()}'"
     con.execute(_latest_population(as_of))
@@ -169,155 +154,70 @@ def derive(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         (SELECT max(year(visit_date)) FROM visit WHERE visit_date <= {d}) visit_year,
         (SELECT max(year(start_date)) FROM deployment WHERE start_date <= {d}) deployment_year,
         (SELECT max(year) FROM contract WHERE year <= {as_of.year}) contract_year,
-        (SELECT max(year(start_date)) FROM training WHERE start_date <= {d}) training_year;
-      CREATE OR REPLACE TEMP VIEW staff_now AS SELECT s.*,
-        date_diff('year', s.birth_date, {d})
-          - CAST(month(s.birth_date) * 100 + day(s.birth_date) > {as_of.month * 100 + as_of.day} AS INT) age,
-        s.qualification IN {PHYSICIAN} is_physician
-      FROM staff s WHERE (s.end_date IS NULL OR s.end_date > {d}) AND (s.start_date IS NULL OR s.start_date <= {d});
-      CREATE OR REPLACE TEMP TABLE ent_institution AS
-      WITH st AS (SELECT institution_code,
-          count(*) staff_total,
-          count(*) FILTER (category = 'health_tech') health_tech_staff,
-          count(*) FILTER (is_physician) physicians,
-          count(*) FILTER (qualification = 'licensed_physician') licensed_physicians,
-          count(*) FILTER (registered_gp) registered_gps,
-          count(*) FILTER (is_physician AND practice_category IN ('tcm', 'mongolian')) tcm_physicians,
-          count(*) FILTER (is_physician AND practice_category = 'public_health') public_health_physicians,
-          count(*) FILTER (qualification = 'nurse') nurses,
-          count(*) FILTER (qualification = 'village_doctor') village_doctors,
-          count(*) FILTER (is_physician OR qualification = 'village_doctor') licensed_or_village_doctors,
-          count(*) FILTER (qualification = 'village_doctor' AND age >= 60) village_doctors_60_plus,
-          count(*) FILTER (is_physician AND title IN ('intermediate', 'associate_senior', 'senior')) attending_or_above,
-          count(*) FILTER (registered_gp AND full_time_degree AND education IN ('bachelor', 'postgraduate'))
-            fulltime_bachelor_gps,
-          count(*) FILTER (is_physician AND practice_category = 'clinical' AND title IN ('associate_senior', 'senior'))
-            senior_clinical_physicians,
-          count(*) FILTER (category = 'health_tech' AND title IN ('associate_senior', 'senior')) senior_title_staff
-        FROM staff_now GROUP BY 1),
-      eq AS (SELECT institution_code, list(DISTINCT item ORDER BY item) FILTER (functioning > 0) items
-             FROM equipment GROUP BY 1),
-      sv AS (SELECT institution_code, list(DISTINCT service ORDER BY service) services,
-             count(*) FILTER (service = 'key_specialty') key_specialties,
-             count(*) FILTER (service = 'key_specialty' AND level IN ('city', 'province', 'national')) city_key,
-             count(*) FILTER (service = 'key_specialty' AND level = 'national') ks_national,
-             count(*) FILTER (service = 'key_specialty' AND level = 'province') ks_province,
-             count(*) FILTER (service = 'key_specialty' AND level = 'city') ks_city,
-             count(*) FILTER (service = 'key_specialty' AND level = 'county') ks_county
-             FROM service GROUP BY 1),
-      dp AS (SELECT to_code, count(*) FILTER (year(start_date) = deployment_year) n,
-             count(*) FILTER (pa) pa, count(*) FILTER (pa IS NULL) pa_unknown
-             FROM (SELECT d.*, r.deployment_year, f.type_code IN ('A100', 'A210', 'G100') AND d.title = 'intermediate'
-                   AND CASE WHEN d.end_date IS NULL AND {d} < d.start_date + INTERVAL 1 YEAR - INTERVAL 1 DAY THEN NULL
-                       ELSE coalesce(d.end_date, {d}) >= d.start_date + INTERVAL 1 YEAR - INTERVAL 1 DAY END
-                   AND year(d.start_date) <= r.deployment_year
-                   AND year(coalesce(d.end_date, {d})) >= r.deployment_year AND d.start_date <= {d} pa
-                   FROM deployment d CROSS JOIN reporting r LEFT JOIN institution f ON f.code = d.from_code)
-             GROUP BY 1)
-      SELECT i.*, i.code entity_code, i.division_code region_code,
-        substr(i.division_code, 1, 9) township_code, substr(i.division_code, 1, 6) county_code,
-        CASE length(i.division_code) WHEN 4 THEN 2 WHEN 6 THEN 3 WHEN 9 THEN 4 WHEN 12 THEN 5 END division_level,
-        coalesce(st.staff_total, 0) staff_total, coalesce(st.health_tech_staff, 0) health_tech_staff,
-        coalesce(st.physicians, 0) physicians, coalesce(st.licensed_physicians, 0) licensed_physicians,
-        coalesce(st.registered_gps, 0) registered_gps, coalesce(st.tcm_physicians, 0) tcm_physicians,
-        coalesce(st.public_health_physicians, 0) public_health_physicians, coalesce(st.nurses, 0) nurses,
-        coalesce(st.village_doctors, 0) village_doctors,
-        coalesce(st.licensed_or_village_doctors, 0) licensed_or_village_doctors,
-        coalesce(st.village_doctors_60_plus, 0) village_doctors_60_plus,
-        coalesce(st.attending_or_above, 0) attending_or_above,
-        coalesce(st.fulltime_bachelor_gps, 0) fulltime_bachelor_gps,
-        coalesce(st.senior_clinical_physicians, 0) senior_clinical_physicians,
-        coalesce(st.senior_title_staff, 0) senior_title_staff,
-        coalesce(sv.ks_national, 0) national_key_specialties, coalesce(sv.ks_province, 0) provincial_key_specialties,
-        coalesce(sv.ks_city, 0) city_level_key_specialties, coalesce(sv.ks_county, 0) county_level_key_specialties,
-        coalesce(eq.items, []) equipment_items, coalesce(sv.services, []) services,
-        coalesce(sv.key_specialties, 0) key_specialties, coalesce(sv.city_key, 0) city_key_specialties,
-        p.resident resident_population, p.agricultural rural_population,
-        p.farming_herding farming_herding_population, coalesce(dp.n, 0) deployed_in,
-        coalesce(dp.pa, 0) hospital_assistance_in, coalesce(dp.pa_unknown, 0) hospital_assistance_unknown,
-        cp.pure_pastoral county_pure_pastoral,
-        CAST(i.has_exam_bed AS INT) + CAST(i.has_smart_followup AS INT) + CAST(i.has_rehab_equipment AS INT)
-          + CAST(i.has_exam_equipment AS INT) + CAST(i.has_toilet_and_ac AS INT)
-          + CAST(i.has_health_education AS INT) six_haves
-      FROM institution i LEFT JOIN st ON st.institution_code = i.code LEFT JOIN eq ON eq.institution_code = i.code
-      LEFT JOIN sv ON sv.institution_code = i.code LEFT JOIN pop_division p ON p.code = i.division_code
-      LEFT JOIN dp ON dp.to_code = i.code
-      LEFT JOIN (SELECT division_code, pure_pastoral FROM pop_latest WHERE length(division_code) = 6) cp
-        ON cp.division_code = substr(i.division_code, 1, 6);
-      CREATE OR REPLACE TEMP VIEW v_ent_staff AS
-      WITH tr AS (SELECT staff_code, count(*) n, sum(hours) AS total_hours,
-                  sum(date_diff('day', start_date, coalesce(end_date, start_date)) + 1) AS days
-                  FROM training, reporting WHERE year(start_date) = training_year GROUP BY 1)
-      SELECT s.*, s.staff_code entity_code, i.division_code region_code, i.type_code institution_type,
-        i.township_code, i.county_code, i.remote_area, i.resident_population served_population,
-        (i.type_code = 'D600' AND coalesce(i.integrated, false)) in_integrated_clinic,
-        coalesce(tr.n, 0) training_count, coalesce(tr.total_hours, 0) training_hours, coalesce(tr.days, 0) training_days,
-        date_diff('year', s.start_date, {d})
-          - CAST(month(s.start_date) * 100 + day(s.start_date) > {as_of.month * 100 + as_of.day} AS INT) years_in_post
-      FROM staff_now s JOIN ent_institution i ON i.code = s.institution_code
-      LEFT JOIN tr ON tr.staff_code = s.staff_code;
-      CREATE OR REPLACE TEMP VIEW v_ent_village AS
-      SELECT v.code entity_code, v.code region_code, v.code, v.name, v.kind,
-        p.resident, p.agricultural, p.farming_herding,
-        (SELECT count(*) FROM institution i WHERE i.division_code = v.code AND i.type_code = 'D600') clinics,
-        (SELECT count(*) FROM institution i WHERE i.division_code = v.code AND i.type_code = 'B200') stations
-      FROM divisions v LEFT JOIN pop_division p ON p.code = v.code WHERE v.level = 5;
-      CREATE OR REPLACE TEMP VIEW v_ent_township AS
-      WITH agg AS (SELECT township_code, count(*) FILTER (type_code IN ('C210', 'C220')) thc,
-          count(*) FILTER (type_code = 'C210') central_thc, count(*) FILTER (type_code = 'B100') chc,
-          count(*) FILTER (type_code = 'D600') clinics, sum(village_doctors) village_doctors,
-          sum(licensed_or_village_doctors) FILTER (type_code = 'D600') licensed_or_village_doctors
-          FROM ent_institution GROUP BY 1),
-      vil AS (SELECT substr(code, 1, 9) t, count(*) villages,
-              count(*) FILTER (kind = 'village_committee') village_committees FROM divisions WHERE level = 5 GROUP BY 1)
-      SELECT t.code entity_code, t.code region_code, t.code, t.name, t.kind, p.resident, p.agricultural,
-        p.farming_herding, coalesce(agg.thc, 0) thc, coalesce(agg.central_thc, 0) central_thc,
-        coalesce(agg.chc, 0) chc, coalesce(vil.villages, 0) villages,
-        coalesce(vil.village_committees, 0) village_committees, coalesce(agg.clinics, 0) clinics,
-        coalesce(agg.village_doctors, 0) village_doctors,
-        coalesce(agg.licensed_or_village_doctors, 0) licensed_or_village_doctors
-      FROM divisions t LEFT JOIN pop_division p ON p.code = t.code LEFT JOIN agg ON agg.township_code = t.code
-      LEFT JOIN vil ON vil.t = t.code WHERE t.level = 4;
-      CREATE OR REPLACE TEMP VIEW v_ent_county AS
-      WITH agg AS (SELECT county_code, count(*) FILTER (type_code IN ('C210', 'C220')) thc,
-          count(*) FILTER (type_code = 'C210') central_thc, count(*) FILTER (is_sub_centre) sub_centres,
-          count(*) FILTER (type_code = 'B100') chc, count(*) FILTER (type_code = 'D600') clinics,
-          sum(village_doctors) village_doctors, sum(key_specialties) key_specialties,
-          sum(city_key_specialties) city_key_specialties, count(*) FILTER (type_code = 'A210') tcm_hospitals,
-          count(*) FILTER (type_code IN ('G100', 'G200', 'G300')) mch_institutions,
-          count(*) FILTER (type_code IN ('G100', 'G200', 'G300') AND capacity_level = 'secondary') mch_secondary,
-          count(*) FILTER (type_code IN ('C210', 'C220') AND (is_community_hospital OR capacity_level = 'community_hospital'))
-            community_hospital_thcs,
-          list_distinct(flatten(list(services))) services
-          FROM ent_institution GROUP BY 1),
-      pp AS (SELECT division_code, pure_pastoral FROM pop_latest WHERE length(division_code) = 6)
-      SELECT c.code entity_code, c.code region_code, c.code, c.name, p.resident, p.agricultural, p.farming_herding,
-        pp.pure_pastoral, coalesce(agg.thc, 0) thc, coalesce(agg.central_thc, 0) central_thc,
-        coalesce(agg.sub_centres, 0) sub_centres, coalesce(agg.chc, 0) chc, coalesce(agg.clinics, 0) clinics,
-        coalesce(agg.village_doctors, 0) village_doctors, coalesce(agg.key_specialties, 0) key_specialties,
-        coalesce(agg.city_key_specialties, 0) city_key_specialties, coalesce(agg.tcm_hospitals, 0) tcm_hospitals,
-        coalesce(agg.mch_institutions, 0) mch_institutions, coalesce(agg.mch_secondary, 0) mch_secondary,
-        coalesce(agg.community_hospital_thcs, 0) community_hospital_thcs, coalesce(agg.services, []) services
-      FROM divisions c LEFT JOIN pop_division p ON p.code = c.code LEFT JOIN agg ON agg.county_code = c.code
-      LEFT JOIN pp ON pp.division_code = c.code WHERE c.level = 3;
-      CREATE OR REPLACE TEMP VIEW v_ent_deployment AS
-      SELECT d.*, d.deployment_id entity_code, t.division_code region_code,
-        date_diff('day', d.start_date, coalesce(d.end_date, {d})) + 1 AS days, f.type_code from_type,
-        t.type_code to_type,
-        CASE length(f.division_code) WHEN 6 THEN 'county' WHEN 9 THEN 'township' ELSE 'village' END from_level,
-        CASE length(t.division_code) WHEN 6 THEN 'county' WHEN 9 THEN 'township' ELSE 'village' END to_level,
-        year(d.start_date) = r.deployment_year in_reporting_year
-      FROM deployment d CROSS JOIN reporting r LEFT JOIN institution f ON f.code = d.from_code
-      JOIN institution t ON t.code = d.to_code WHERE d.start_date <= {d};
-      CREATE OR REPLACE TEMP VIEW v_ent_visit AS
-      SELECT v.*, v.visit_id entity_code, i.division_code region_code, i.type_code institution_type,
-        i.type_code IN ('B100', 'B200', 'C210', 'C220', 'D600') is_primary,
-        substr(v.residence_code, 1, 6) = substr(i.division_code, 1, 6) within_county,
-        year(v.visit_date) = r.visit_year in_reporting_year
-      FROM visit v CROSS JOIN reporting r JOIN institution i ON i.code = v.institution_code
-      WHERE v.visit_date <= {d};
-      CREATE OR REPLACE TEMP VIEW v_ent_contract AS
-      SELECT c.*, c.institution_code || '/' || c.year || '/' || c."group" entity_code,
-        i.division_code region_code, i.type_code institution_type, c.year = r.contract_year in_reporting_year
-      FROM contract c CROSS JOIN reporting r JOIN institution i ON i.code = c.institution_code;
-    """)
+        (SELECT max(year(start_date)) FROM training WHERE start_date <= {d}) training_year,
+        {len(region) <= 6} whole_counties""")
+    now = ", ".join(f.select for f in STAFF_NOW)
+    con.execute(_subst(f"""CREATE OR REPLACE TEMP VIEW staff_now AS SELECT s.*, {now} FROM staff s
+      WHERE (s.end_date IS NULL OR s.end_date > $AS_OF) AND (s.start_date IS NULL OR s.start_date <= $AS_OF)""", as_of))
+    year = ", ".join(f.select for f in STAFF_YEAR_STAGE)
+    con.execute(_subst(f"""CREATE OR REPLACE TEMP VIEW staff_year AS SELECT s.*, {year} FROM staff s
+      WHERE (s.end_date IS NULL OR s.end_date > $YEAR_START) AND (s.start_date IS NULL OR s.start_date <= $AS_OF)""",
+                       as_of))
+    for spec in ENTITY_SPECS:
+        sql = _subst(entity_sql(spec), as_of)
+        if spec.name == "institution":
+            con.execute(f"CREATE OR REPLACE TEMP TABLE ent_institution AS {sql}")
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW v_base_{spec.name} AS {sql}")
+            con.execute(f"CREATE OR REPLACE TEMP VIEW v_ent_{spec.name} AS SELECT * FROM v_base_{spec.name}")
+
+
+# --- fields a pack declares (`derived:` in pack.yaml) -------------------------------------------------
+
+def pack_fields(items: Any, pack: str, where: str, inherited: Sequence[Derived] = ()) -> list[Derived]:
+    """Read and compile a pack's `derived:` list; each expression may use earlier fields of its entity."""
+    out: list[Derived] = list(inherited)
+    if items is None:
+        return out
+    if not isinstance(items, list):
+        raise WangdiError("pack-bad-derived", f"{where}：derived 应为列表", f"{where}: derived must be a list")
+    for i, item in enumerate(items):
+        at = f"{where} derived[{i}]"
+        if not isinstance(item, dict):
+            raise WangdiError("pack-bad-derived", f"{at}：应为映射", f"{at}: must be a mapping")
+        unknown = sorted(set(item) - PACK_FIELD_KEYS - {"__line__"})
+        name, entity, typ = str(item.get("name", "")), str(item.get("entity", "institution")), str(item.get("type", ""))
+        if unknown or not name.isidentifier() or entity not in ENTITIES or typ not in TYPES[:4] \
+                or not item.get("expr") or not item.get("label"):
+            raise WangdiError("pack-bad-derived", f"{at}：需要 name（标识符）、entity（{'/'.join(ENTITIES)}）、"
+                              f"type（{'/'.join(TYPES[:4])}）、label、expr；未知的键：{unknown}",
+                              f"{at}: needs name, entity, type, label and expr")
+        known = field_types(entity, out)
+        if name in known:
+            raise WangdiError("pack-bad-derived", f"{at}：字段 {name} 已存在", f"{at}: field {name} already exists")
+        c = expr.compile_expr(str(item["expr"]), sorted(known), None, at)
+        out.append(Derived(name, entity, typ, str(item["label"]), str(item.get("description", "")), c.sql,
+                           str(item.get("unit", "")), pack=pack))
+    return out
+
+
+def apply_pack_fields(con: duckdb.DuckDBPyConnection, extra: Sequence[Derived]) -> None:
+    """Add a pack's own fields to the entity tables/views already derived in `con` (idempotent)."""
+    for entity in ENTITIES:
+        mine = [f for f in extra if f.entity == entity]
+        if not mine:
+            continue
+        if _is_table(con, f"ent_{entity}"):
+            for f in mine:
+                con.execute(f'ALTER TABLE ent_{entity} ADD COLUMN IF NOT EXISTS "{f.name}" {f.type}')
+                con.execute(f'UPDATE ent_{entity} SET "{f.name}" = CAST(({f.sql}) AS {f.type})')
+            continue
+        rel = f"v_base_{entity}"
+        if not con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [rel]).fetchall()[0][0]:
+            continue  # entity not built in this connection (a pack test of another entity)
+        for f in mine:
+            rel = f'(SELECT *, CAST(({f.sql}) AS {f.type}) AS "{f.name}" FROM {rel})'
+        con.execute(f"CREATE OR REPLACE TEMP VIEW v_ent_{entity} AS SELECT * FROM {rel}")
+        exists = con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [f"ent_{entity}"]).fetchall()
+        if exists[0][0]:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW ent_{entity} AS SELECT * FROM v_ent_{entity}")

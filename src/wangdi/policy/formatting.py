@@ -70,8 +70,16 @@ def count_unit(row: Mapping[str, Any], rule: RuleLike | None) -> str:
     return UNIT_ZH.get(unit, unit)
 
 
+def _field_zh() -> dict[str, str]:
+    from wangdi.registry.schema import TABLES
+
+    return {f.name: f.zh for t in TABLES for f in t.fields} | {"equipment_items": "设备清单"}
+
+
 def _missing_zh(keys: Any) -> str:
-    return "、".join(EQUIPMENT_BY_KEY[k].zh if k in EQUIPMENT_BY_KEY else str(k) for k in (keys or []))
+    """Missing equipment items or blank fields, by their Chinese names."""
+    names = _field_zh()
+    return "、".join(EQUIPMENT_BY_KEY[k].zh if k in EQUIPMENT_BY_KEY else names.get(str(k), str(k)) for k in (keys or []))
 
 
 def _is_items(row: Mapping[str, Any]) -> bool:

@@ -18,7 +18,7 @@ from wangdi.errors import WangdiError
 from wangdi.policy import engine, formatting, results
 from wangdi.policy.expr import compile_expr
 from wangdi.policy.fields import Dataset, fields_of
-from wangdi.policy.pack import Pack, load
+from wangdi.policy.pack import Pack, expressions, load
 from wangdi.registry import store
 from wangdi.registry.schema import TABLES
 from wangdi.registry.tables import result as result_t
@@ -46,12 +46,47 @@ def dataset_from_parquet(folder: Path, as_of: date, region: str = "") -> Dataset
     return Dataset(tables, divs, as_of, region, f"parquet:{folder.name}")
 
 
+WHAT_IF = "推演：规则包管辖范围外"  # the scenario label of a run outside the pack's jurisdiction
+
+
+def covers(pack: Pack, region: str) -> bool:
+    """Whether `region` lies inside the pack's jurisdiction (a pack without one covers everywhere)."""
+    j = str(pack.manifest.get("jurisdiction") or "")
+    return region.startswith(j)
+
+
+def check_jurisdiction(pack: Pack, region: str, what_if: bool) -> str | None:
+    """Refuse a region outside the pack's jurisdiction unless asked as a what-if; returns the what-if label."""
+    if covers(pack, region):
+        return None
+    if what_if:
+        return WHAT_IF
+    j = str(pack.manifest.get("jurisdiction") or "")
+    names = {c: _name(c) for c in (j, region)}
+    raise WangdiError("outside-jurisdiction", f"规则包“{pack.title}”的管辖范围是 {names[j]}（{j}），{names[region]}（{region}）"
+                      "不在其内：不能据此作出结论。如只想推演，请加 --what-if（结果会标明“推演：规则包管辖范围外”）",
+                      f"{region} is outside the jurisdiction {j} of pack {pack.id}; use --what-if to evaluate anyway",
+                      {"pack": pack.id, "jurisdiction": j, "region": region})
+
+
+def _name(code: str) -> str:
+    try:
+        return str(divisions.get(code)["name"])
+    except WangdiError:
+        return code
+
+
 def evaluate(pack_id: str, region: str, as_of: date, url: str | None = None, store_run: bool = True,
              scenario: str | None = None, con: Any = None, data: Dataset | None = None,
+             what_if: bool = False,
              evaluator: Callable[[Pack, Dataset], pl.DataFrame] | None = None) -> tuple[str, pl.DataFrame]:
-    """Evaluate and store the run. Pass a DuckDB `con` to keep the entity tables, `data` if already loaded,
-    `evaluator` for another engine (wangdi.visits.engines: Spark, visit-record files)."""
+    """Evaluate and store the run. Pass a DuckDB `con` to keep the entity tables, `data` if already loaded.
+    A region outside the pack's jurisdiction is refused unless `what_if`; the run is then marked WHAT_IF.
+    `evaluator` runs another engine (wangdi.visits.engines: Spark, visit-record files)."""
     pack = load(pack_id)
+    label = check_jurisdiction(pack, region, what_if)
+    if label is not None:
+        scenario = f"{scenario}；{label}" if scenario else label
     data = data or load_dataset(region, as_of, url)
     if not any(df.height for df in data.tables.values()):
         raise WangdiError("no-data", f"区划 {region} 在 {as_of} 没有登记数据：请先 wangdi import 普查数据",
@@ -139,14 +174,13 @@ def explain(run_id: str, rule_id: str, entity: str, url: str | None = None) -> d
     stored = run_results(run_id, url).filter((pl.col("rule_id") == rule_id) & (pl.col("entity_code") == entity))
     used: set[str] = set()
     inputs: dict[str, Any] = {}
-    for key in ("applies", "observed", "min", "max", "check", "amount", "population", "numerator", "value"):
-        if rule.spec.get(key) is not None:
-            c = compile_expr(str(rule.spec[key]), fields_of(rule.entity),
-                             lambda n: engine.param_sql(pack.parameters[n], as_of), "", sorted(pack.parameters))
-            used |= c.params
-            if rule.kind != "target" and c.fields:
-                cols = ", ".join(f'"{f}"' for f in sorted(c.fields))
-                inputs.update(_row(con, f"SELECT {cols} FROM ent_{rule.entity} WHERE entity_code = ?", entity) or {})
+    for _key, text in expressions(rule):  # the one list of expression keys, readiness items included
+        c = compile_expr(text, fields_of(rule.entity, pack.derived), lambda n: engine.param_sql(pack.parameters[n], as_of), "",
+                         sorted(pack.parameters))
+        used |= c.params
+        if rule.kind != "target" and c.fields:
+            cols = ", ".join(f'"{f}"' for f in sorted(c.fields))
+            inputs.update(_row(con, f"SELECT {cols} FROM ent_{rule.entity} WHERE entity_code = ?", entity) or {})
     if rule.spec.get("items"):
         row = _row(con, f"SELECT equipment_items FROM ent_{rule.entity} WHERE entity_code = ?", entity)
         inputs["equipment_items"] = row["equipment_items"] if row else None

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -22,38 +23,32 @@ import duckdb
 import polars as pl
 
 from wangdi import divisions
-from wangdi.policy import engine, formatting
-from wangdi.policy.fields import Dataset, fields_of
+from wangdi.policy import engine, fields, formatting
+from wangdi.policy.catalogue import Derived
+from wangdi.policy.fields import Dataset, apply_pack_fields
 from wangdi.policy.pack import Pack
 from wangdi.policy.results import NUMERIC
-from wangdi.registry.schema import TABLE_MAP
-from wangdi.registry.store import polars_schema
 
-LISTS = {"equipment_items", "services"}  # list-valued fields (institution, county)
-BOOLS = {"in_reporting_year", "is_primary", "within_county", "in_integrated_clinic", "remote_area", "is_physician",
-         "pure_pastoral"}
-STRINGS = {"township_code", "county_code", "institution_type", "from_type", "to_type", "from_level", "to_level",
-           "name", "kind", "entity_code", "region_code", "code"}
-DEFAULT_REGION = {"institution": "371521108201", "staff": "371521108201", "village": "371521108201",
-                  "township": "371521108", "county": "371521", "deployment": "371521108",
-                  "visit": "371521108", "contract": "371521108"}
+_POLARS: dict[str, pl.DataType] = {"INTEGER": pl.Int64(), "BIGINT": pl.Int64(), "DOUBLE": pl.Float64(),
+                                   "BOOLEAN": pl.Boolean(), "VARCHAR": pl.String(), "DATE": pl.Date(),
+                                   "VARCHAR[]": pl.List(pl.String())}
+# the division level an entity's rows sit at by default (its region_code length)
+ENTITY_LEVEL = {"institution": 12, "staff": 12, "staff_year": 12, "village": 12, "township": 9, "county": 6, "deployment": 9,
+                "visit": 9, "resident_visit": 9, "contract": 9}
 
 
-def field_types(entity: str) -> dict[str, pl.DataType]:
-    base: dict[str, pl.DataType] = polars_schema(TABLE_MAP[entity]) if entity in TABLE_MAP else {}
-    out: dict[str, pl.DataType] = {}
-    for f in fields_of(entity):
-        if f in base:
-            out[f] = base[f]
-        elif f in LISTS:
-            out[f] = pl.List(pl.String())
-        elif f in BOOLS:
-            out[f] = pl.Boolean()
-        elif f in STRINGS:
-            out[f] = pl.String()
-        else:
-            out[f] = pl.Float64()
-    return out
+def field_types(entity: str, extra: Iterable[Derived] = ()) -> dict[str, pl.DataType]:
+    """Column types of an entity, from the same declaration the engine builds it from."""
+    return {name: _POLARS[t] for name, t in fields.field_types(entity, extra).items()}
+
+
+def default_entity_region(entity: str, region: str) -> str:
+    """The first division of the entity's level inside `region` (the pack's own region: no city is assumed)."""
+    level = ENTITY_LEVEL[entity]
+    if len(region) >= level:
+        return region[:level]
+    codes = divisions.reference().filter(pl.col("code").str.starts_with(region) & (pl.col("code").str.len_chars() == level))
+    return str(codes["code"].sort()[0]) if codes.height else region.ljust(level, "0")[:level]
 
 
 @dataclass
@@ -83,18 +78,19 @@ def run_case(pack: Pack, case: dict[str, Any]) -> CaseResult:
     rule = pack.rules[rid]
     as_of = case.get("as_of") or date(2026, 12, 31)
     as_of = as_of if isinstance(as_of, date) else date.fromisoformat(str(as_of))
-    region = str(case.get("region") or pack.manifest.get("region") or "371521")
-    entity_region = str(case.get("entity_region") or (DEFAULT_REGION[rule.entity] if region == "371521"
-                                                      else region.ljust(12, "0")[:12]))
-    types = field_types(rule.entity)
+    region = str(case.get("region") or pack.manifest.get("region") or pack.manifest.get("jurisdiction") or "")
+    entity_region = str(case.get("entity_region") or default_entity_region(rule.entity, region))
+    types = field_types(rule.entity, pack.derived)
     rows = _rows(case, rule.entity, entity_region)
-    unknown = sorted({k for r in rows for k in r} - set(types))
+    own = {f.name for f in pack.derived}  # the pack's own fields are computed from their inputs, never given
+    unknown = sorted({k for r in rows for k in r} - set(types) | ({k for r in rows for k in r} & own))
     if unknown:
-        return CaseResult(name, rid, False, f"未知字段 {unknown}")
+        return CaseResult(name, rid, False, f"未知字段或派生字段 {unknown}（派生字段由其输入计算，请给出输入）")
     frame = pl.DataFrame([{k: r.get(k) for k in types} for r in rows], schema=types)
     con = duckdb.connect()
     con.register("src", frame)
     con.execute(f"CREATE TEMP TABLE ent_{rule.entity} AS SELECT * FROM src")
+    apply_pack_fields(con, pack.derived)
     divs = divisions.reference().filter(pl.col("code").str.starts_with(region[:6]) | (pl.col("code") == region[:4]))
     con.register("d", divs.select("code", "name", "level", "kind"))
     con.execute("CREATE TEMP TABLE divisions AS SELECT * FROM d")

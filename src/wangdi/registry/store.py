@@ -37,11 +37,19 @@ def engine(url: str | None = None) -> sa.Engine:
         if eng.dialect.name == "sqlite":
             @sa.event.listens_for(eng, "connect")
             def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
+                dbapi_conn.isolation_level = None  # transactions are begun below, so writers can BEGIN IMMEDIATE
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
-                cur.execute("PRAGMA busy_timeout=10000")
+                cur.execute(f"PRAGMA busy_timeout={int(settings.busy_timeout_s() * 1000)}")
                 cur.close()
+
+            @sa.event.listens_for(eng, "begin")
+            def _begin(conn: sa.Connection) -> None:
+                # a writer takes the write lock first (waiting up to busy_timeout for another writer) rather
+                # than upgrading a read snapshot later, which SQLite refuses at once when another write won
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("wangdi_write")
+                                     else "BEGIN")
         _ENGINES[url] = eng
         _MIGRATED.discard(url)  # a new engine (e.g. a recreated database) is checked again
     return _ENGINES[url]
@@ -83,6 +91,8 @@ def _region_clause(table: Table, t: sa.Table, region: str | None, as_of: date | 
         return t.c.division_code.startswith(region)
     if table.name == "deployment":
         return t.c.to_code.in_(in_region)
+    if table.name == "visit":  # visits at the region's institutions, and its residents' visits wherever seen
+        return sa.or_(t.c.institution_code.in_(in_region), t.c.residence_code.startswith(region))
     if table.name == "training":
         staff = CENSUS["staff"]
         return t.c.staff_code.in_(sa.select(staff.c.staff_code).where(
@@ -190,9 +200,28 @@ def write_tables(conn: sa.Connection, frames: dict[str, pl.DataFrame], effective
 
 @contextmanager
 def transaction(url: str | None = None) -> Iterator[sa.Connection]:
-    eng = init_db(url)
-    with eng.begin() as conn:
+    with write_transaction(init_db(url)) as conn:
         yield conn
+
+
+BUSY_ZH = "数据库正忙（另一个导入或修改正在写入），请稍后重试；未写入任何数据"
+
+
+def _is_busy(exc: BaseException) -> bool:
+    return isinstance(exc, sa.exc.OperationalError) and "locked" in str(exc.orig).lower()
+
+
+@contextmanager
+def write_transaction(eng: sa.Engine) -> Iterator[sa.Connection]:
+    """A writing transaction: on SQLite it takes the write lock at BEGIN, waiting (busy timeout) while another
+    writer — an import — holds it; if the wait runs out the caller gets "database-busy", never a crash."""
+    try:
+        with eng.connect().execution_options(wangdi_write=True) as conn, conn.begin():
+            yield conn
+    except sa.exc.OperationalError as exc:
+        if _is_busy(exc):
+            raise WangdiError("database-busy", BUSY_ZH, "the database is busy; try again") from exc
+        raise
 
 
 def data_version(conn: sa.Connection) -> str:

@@ -32,6 +32,7 @@ class Incoming:
     frame: pl.DataFrame  # all String columns named by field, plus _row (Int64)
     sheet: str
     letters: dict[str, str]  # field -> column letter ("" for CSV without letters)
+    absent: tuple[str, ...] = ()  # fields whose column the file does not have: stored values are kept
 
 
 def _err(inc: Incoming, slug: str, zh: str, en: str, bad: pl.DataFrame, fld: str) -> list[ReportError]:
@@ -40,24 +41,47 @@ def _err(inc: Incoming, slug: str, zh: str, en: str, bad: pl.DataFrame, fld: str
             for row, v in zip(bad[ROW].to_list(), vals, strict=True)]
 
 
+MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2100, 12, 31)
+MAX_EXACT = 2**53  # beyond this a number read through a float is no longer the number written
+CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_NUMBER = r"^[+-]?(\d+|\d{1,3}(,\d{3})+)?(\.\d+)?([eE][+-]?\d+)?$"  # 1,234.5 yes; 12,5 and 1,2,3 no
+_TIME = r"^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$"
+
+
 def parse_dates(s: pl.Expr) -> pl.Expr:
-    """Dates in any common form: 2024-07-18, 2024/7/18, 2024年7月18日, 2024.7.18, Excel serials."""
+    """Dates in any common form: 2024-07-18, 2024/7/18, 2024年7月18日, 2024.7.18, Excel serials; a time
+    after the date must be a real time; only dates from 1900 to 2100 (anything else is a typo, not a date)."""
     txt = s.str.strip_chars()
-    num = txt.cast(pl.Float64, strict=False)
+    num = pl.when(txt.str.contains(r"^\d+(\.\d+)?$")).then(txt).cast(pl.Float64, strict=False)
     serial = pl.when(num.is_between(1, 2_958_465)).then(
         pl.lit(EXCEL_EPOCH) + pl.duration(days=num.floor().cast(pl.Int64)))
-    norm = txt.str.replace(r"[ T].*$", "").str.replace_all(r"[年月/.]", "-").str.replace(r"[日号]$", "")
-    return pl.coalesce(norm.str.to_date("%Y-%m-%d", strict=False), serial.cast(pl.Date))
+    day = txt.str.extract(r"^([^ T]+)", 1)
+    clock = txt.str.extract(r"^[^ T]+[ T](.*)$", 1)
+    clock_ok = clock.is_null() | clock.str.contains(_TIME)
+    norm = day.str.replace_all(r"[年月/.]", "-").str.replace(r"[日号]$", "")
+    d = pl.coalesce(norm.str.to_date("%Y-%m-%d", strict=False), serial.cast(pl.Date))
+    return pl.when(clock_ok & d.is_between(pl.lit(MIN_DATE), pl.lit(MAX_DATE))).then(d)
+
+
+def _number(txt: pl.Expr) -> pl.Expr:
+    """A finite number written plainly (thousands separators only in groups of three), else null."""
+    num = pl.when(txt.str.contains(_NUMBER) & txt.str.contains(r"\d")).then(txt.str.replace_all(",", "")) \
+        .cast(pl.Float64, strict=False)
+    return pl.when(num.is_finite() & (num.abs() <= MAX_EXACT)).then(num)
 
 
 def _cast(f: Field, col: pl.Expr) -> pl.Expr:
     txt = col.str.strip_chars()
     txt = pl.when(txt == "").then(None).otherwise(txt)
     if f.kind == "int":
-        num = txt.str.replace_all(",", "").cast(pl.Float64, strict=False)
-        return pl.when(num == num.floor()).then(num).cast(pl.Int64, strict=False)
+        num = _number(txt)
+        exact = pl.when(txt.str.contains(_NUMBER) & ~txt.str.contains(r"[.eE]")) \
+            .then(txt.str.replace_all(",", "")).cast(pl.Int64, strict=False)
+        exact = pl.when(exact.abs() <= MAX_EXACT).then(exact)
+        return pl.when(txt.str.contains(r"[.eE]")).then(
+            pl.when(num == num.floor()).then(num).cast(pl.Int64, strict=False)).otherwise(exact)
     if f.kind == "float":
-        return txt.str.replace_all(",", "").cast(pl.Float64, strict=False)
+        return _number(txt)
     if f.kind == "bool":
         return pl.when(txt.is_in(list(TRUE))).then(True).when(txt.is_in(list(FALSE))).then(False) \
             .otherwise(None).cast(pl.Boolean)
@@ -68,14 +92,34 @@ def _cast(f: Field, col: pl.Expr) -> pl.Expr:
     return txt
 
 
-TYPE_ZH = {"int": "整数", "float": "数字", "bool": "是/否", "date": "日期（如 2024-07-18）", "code": "下拉列表中的值"}
+TYPE_ZH = {"int": "整数（不超过 2^53，千位分隔符只能三位一组，如 1,234）",
+           "float": "有限的数字（千位分隔符只能三位一组，如 1,234.5）", "bool": "是/否",
+           "date": "1900—2100 年间的日期（如 2024-07-18）", "code": "下拉列表中的值"}
 
 
-def parse(inc: Incoming, report: Report) -> pl.DataFrame:
-    """Typed frame for `inc`; type, required, range and division errors go into `report`."""
+def _keep_stored(inc: Incoming, typed: pl.DataFrame, stored: pl.DataFrame | None) -> pl.DataFrame:
+    """Columns the file does not have keep the stored values of existing records (new records: blank)."""
+    absent = [c for c in inc.absent if c not in inc.table.key]
+    if stored is None or not absent:
+        return typed
+    keys = list(inc.table.key)
+    old = stored.select([*keys, *absent]).rename({c: f"{c}__stored" for c in absent})
+    j = typed.join(old, on=keys, how="left", nulls_equal=True, maintain_order="left")
+    return j.with_columns([pl.col(f"{c}__stored").alias(c) for c in absent]).drop([f"{c}__stored" for c in absent])
+
+
+def parse(inc: Incoming, report: Report, stored: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Typed frame for `inc`; type, required, range and division errors go into `report`.
+
+    `stored`: the table's current rows, whose values fill the columns the file lacks (inc.absent)."""
     raw = inc.frame
     typed = raw.select(ROW, *[_cast(f, pl.col(f.name)).alias(f.name) for f in inc.table.fields])
+    typed = _keep_stored(inc, typed, stored)
     for f in inc.table.fields:
+        control = raw.filter(raw[f.name].fill_null("").str.contains(CONTROL))
+        if control.height:
+            report.extend(_err(inc, "control-character", "含有不可见的控制字符，请删除后重试",
+                               "value contains control characters", control, f.name))
         given = raw[f.name].str.strip_chars().fill_null("") != ""
         bad_type = raw.filter(given & typed[f.name].is_null())
         if bad_type.height:
@@ -161,7 +205,8 @@ def check_references(parsed: dict[str, tuple[Incoming, pl.DataFrame]], conn: sa.
 def validate(incoming: list[Incoming], conn: sa.Connection | None) -> tuple[dict[str, pl.DataFrame], Report]:
     """Parse and check every table; return typed frames (without _row) and the report."""
     report = Report()
-    parsed = {inc.table.name: (inc, parse(inc, report)) for inc in incoming}
+    parsed = {inc.table.name: (inc, parse(inc, report, snapshot(conn, inc.table.name)
+                                         if conn is not None and inc.absent else None)) for inc in incoming}
     check_references(parsed, conn, report)
     frames = {name: typed.drop(ROW) for name, (_, typed) in parsed.items()}
     report.stats = {name: df.height for name, df in frames.items()}

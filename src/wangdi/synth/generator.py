@@ -326,7 +326,8 @@ def _activities(rng: np.random.Generator, inst: pl.DataFrame, staff: pl.DataFram
     start = pl.concat([start, _dates(rng, y0, date(year, 9, 30), int(kc.sum()))])
     days = np.concatenate([days, rng.choice(np.array([30, 90, 180]), size=int(kc.sum()))])
     n = len(to)
-    deployment = pl.DataFrame({"deployment_id": [f"DEP{year}-{i:07d}" for i in range(n)],
+    # record ids start with the owning institution's code, so two regions' data never share an id
+    deployment = pl.DataFrame({"deployment_id": [f"{c}-DEP{year}-{i:07d}" for i, c in enumerate(to.astype(str))],
                                "from_code": from_code.astype(str),
                                "to_code": to.astype(str),
                                "title": _pick(rng, ["junior", "intermediate", "associate_senior"], [0.2, 0.6, 0.2], n)
@@ -338,7 +339,8 @@ def _activities(rng: np.random.Generator, inst: pl.DataFrame, staff: pl.DataFram
     n = len(who)
     tstart = _dates(rng, y0, date(year, 12, 20), n)
     tdays = rng.integers(1, 11, n)
-    training = pl.DataFrame({"training_id": [f"TRN{year}-{i:07d}" for i in range(n)], "staff_code": who.astype(str),
+    training = pl.DataFrame({"training_id": [f"{c}-TRN{year}-{i:07d}" for i, c in enumerate(who.astype(str))],
+                             "staff_code": who.astype(str),
                              "course": _pick(rng, ["临床基本技能", "中西医适宜技术", "基本公共卫生服务", "急救培训",
                                                    "检查检验指标解读"], [1] * 5, n).astype(str),
                              "start_date": tstart}).with_columns(
@@ -387,7 +389,8 @@ def _visits(rng: np.random.Generator, p: SynthParams, inst: pl.DataFrame, y0: da
     tt = np.repeat(t, k)
     kind = np.where(np.isin(tt, ["D600", "B200"]), "outpatient",
                     _pick(rng, ["outpatient", "emergency", "inpatient"], [0.88, 0.05, 0.07], n)).astype(str)
-    return pl.DataFrame({"visit_id": pl.Series(np.arange(n)).cast(pl.String).str.zfill(9).str.pad_start(10, "V"),
+    ids = pl.Series(code.astype(str)) + "-V" + pl.Series(np.arange(n)).cast(pl.String).str.zfill(9)
+    return pl.DataFrame({"visit_id": ids,
                          "institution_code": code.astype(str), "residence_code": residence.astype(str),
                          "visit_date": _dates(rng, y0, y1, n), "kind": kind, "count": count.astype(np.int64)}).with_columns(
         # the census sheet is aggregated: no department, operation or cost per record (visit-level: wangdi.visits)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from wangdi.web import approvals, auth, downloads, edits, queries, records, service, uploads
-from wangdi.web.deps import COOKIE, CurrentUser, Url, check_region, pack_for
+from wangdi.web.deps import COOKIE, CurrentUser, Url, check_region, client_address, pack_for
 
 
 class ErrorDetail(BaseModel):
@@ -48,7 +48,7 @@ class RecordIn(BaseModel):
 
 
 class RunIn(BaseModel):
-    pack: str
+    pack: str = Field(max_length=64, description="an installed pack id (GET /api/v1/packs)")
     region: str
     as_of: date
 
@@ -65,7 +65,7 @@ Region = Annotated[str, Query(description="division code (2/4/6/9/12 digits)", m
 @router.post("/session", response_model=UserOut, tags=["session"])
 def login(body: LoginIn, request: Request, response: Response, url: Url) -> UserOut:
     """Sign in; sets the session cookie (HttpOnly, SameSite=Strict). Send csrf_token as X-CSRF-Token on writes."""
-    client = request.client.host if request.client else "?"
+    client = client_address(request)
     user, token, csrf = auth.login(body.username, body.password, client, request.app.state.limiter, url)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=request.app.state.secure_cookies,
                         max_age=auth.SESSION_HOURS * 3600, path="/")
@@ -154,7 +154,9 @@ def runs_compare(a: str, b: str, user: CurrentUser, url: Url, region: Region = "
 @router.post("/imports", tags=["exchange"])
 async def import_upload(user: CurrentUser, url: Url, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
     """Validate an uploaded census (nothing is written); returns the report and, if valid, a token to confirm."""
-    return uploads.stage(await file.read(), file.filename or "upload", user, url)
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(uploads.stage, file.file, file.filename or "upload", user, url)
 
 
 @router.post("/imports/{token}/confirm", tags=["exchange"])

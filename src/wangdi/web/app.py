@@ -20,6 +20,7 @@ from wangdi.errors import WangdiError
 from wangdi.registry import store
 from wangdi.web import api, auth, pages
 from wangdi.web.deps import error_body, status_of
+from wangdi.web.limits import BodyLimit
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("wangdi.web")
@@ -84,6 +85,7 @@ def create_app(url: str | None = None, secure_cookies: bool | None = None) -> Fa
             response.headers["Cache-Control"] = "no-store"
         return response
 
+    app.add_middleware(BodyLimit)  # outermost: a too-large body is refused before sessions or forms are read
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from wangdi import divisions, settings
 from wangdi.errors import WangdiError
-from wangdi.registry import store
+from wangdi.registry import locks, store
 from wangdi.registry.tables import approval, audit
 from wangdi.web.auth import User
 
@@ -86,8 +86,8 @@ def list_statuses(region: str, period: str | None, user: User, url: str | None =
     return out
 
 
-def locked_townships(conn: sa.Connection) -> set[str]:
-    return {r[0] for r in conn.execute(sa.select(approval.c.division_code).where(approval.c.status == "approved"))}
+def locked_townships(conn: sa.Connection, periods: set[str] | None = None) -> set[str]:
+    return locks.locked_townships(conn, periods)
 
 
 def transition(township: str, period: str, action: str, user: User, comment: str = "",
@@ -104,7 +104,7 @@ def transition(township: str, period: str, action: str, user: User, comment: str
         raise WangdiError("comment-required", "退回时请填写退回原因", "a comment is required when returning")
     eng = store.init_db(url)
     now, actor = datetime.now().replace(microsecond=0), user.username
-    with eng.begin() as conn:
+    with store.write_transaction(eng) as conn:
         row = conn.execute(sa.select(approval).where(approval.c.division_code == township,
                                                      approval.c.period == period)).first()
         current = row.status if row else "open"

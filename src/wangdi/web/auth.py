@@ -90,9 +90,11 @@ def add_user(username: str, password: str, role: str, scope: str, display_name: 
     eng = store.init_db(url)
     row = {"username": username, "password_hash": _hasher.hash(password), "role": role, "scope_code": scope,
            "display_name": display_name or username, "active": True, "created_at": datetime.now().replace(microsecond=0)}
-    with eng.begin() as conn:
+    with store.write_transaction(eng) as conn:
         conn.execute(app_user.delete().where(app_user.c.username == username))
         conn.execute(app_user.insert().values(**row))
+        # a new password or role ends every session the user had (a stolen cookie dies with the old password)
+        conn.execute(web_session.delete().where(web_session.c.username == username))
         _audit(conn, actor, "user_set", username, {"role": role, "scope_code": scope})
     return User(username, role, scope, display_name or username)
 
@@ -100,7 +102,7 @@ def add_user(username: str, password: str, role: str, scope: str, display_name: 
 def disable_user(username: str, url: str | None = None, actor: str = "cli") -> None:
     """Deactivate a user and end their sessions at once (the row stays for the audit trail)."""
     eng = store.init_db(url)
-    with eng.begin() as conn:
+    with store.write_transaction(eng) as conn:
         n = conn.execute(app_user.update().where(app_user.c.username == username).values(active=False)).rowcount
         if n != 1:
             raise WangdiError("user-not-found", f"没有用户 {username}；用 wangdi users list 查看", f"no user {username}")
@@ -118,23 +120,44 @@ def list_users(url: str | None = None) -> list[dict[str, Any]]:
 
 
 class RateLimiter:
-    """At most MAX_FAILURES failed logins per key in WINDOW_S seconds (in memory, per process)."""
+    """At most MAX_FAILURES failed logins per key in WINDOW_S seconds (in memory, per process).
+
+    An attempt is counted BEFORE the password is checked (`attempt` reserves it atomically), so parallel
+    guesses cannot all slip under the limit; a success takes back only its own reservation."""
 
     def __init__(self, limit: int = MAX_FAILURES, window: float = WINDOW_S) -> None:
         self.limit, self.window = limit, window
         self._fails: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def blocked(self, *keys: str) -> bool:
+    def _live(self, key: str, now: float) -> deque[float]:
+        q = self._fails.setdefault(key, deque())
+        while q and now - q[0] > self.window:
+            q.popleft()
+        return q
+
+    def attempt(self, *keys: str) -> float | None:
+        """Reserve one attempt on every key, or None when any key is at its limit (nothing reserved)."""
         now = time.monotonic()
+        with self._lock:
+            if any(len(self._live(k, now)) >= self.limit for k in keys):
+                return None
+            for k in keys:
+                self._fails[k].append(now)
+        return now
+
+    def release(self, stamp: float, *keys: str) -> None:
+        """Take back the reservation `stamp` (the attempt succeeded); other failures stay counted."""
         with self._lock:
             for k in keys:
                 q = self._fails.get(k)
-                while q and now - q[0] > self.window:
-                    q.popleft()
-                if q and len(q) >= self.limit:
-                    return True
-        return False
+                if q is not None and stamp in q:
+                    q.remove(stamp)
+
+    def blocked(self, *keys: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            return any(len(self._live(k, now)) >= self.limit for k in keys)
 
     def fail(self, *keys: str) -> None:
         with self._lock:
@@ -147,6 +170,9 @@ class RateLimiter:
                 self._fails.pop(k, None)
 
 
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))  # checked for unknown users: the same work, the same time
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -155,27 +181,26 @@ def login(username: str, password: str, client: str, limiter: RateLimiter,
           url: str | None = None) -> tuple[User, str, str]:
     """Check a password; returns the user, a new session token and its CSRF token. Audited either way."""
     keys = (f"u:{username}", f"ip:{client}")
-    if limiter.blocked(*keys):
+    stamp = limiter.attempt(*keys)
+    if stamp is None:
         raise WangdiError("too-many-attempts", f"登录失败次数过多，请 {WINDOW_S // 60} 分钟后再试",
                           "too many failed logins; try again later")
     eng = store.init_db(url)
-    with eng.begin() as conn:
+    with eng.connect() as conn:
         row = conn.execute(sa.select(app_user).where(app_user.c.username == username)).first()
+    known = row is not None and bool(row.active)
+    try:
+        ok = _hasher.verify(row.password_hash if known and row is not None else _DUMMY_HASH, password) and known
+    except (VerificationError, InvalidHashError):
         ok = False
-        if row is not None and row.active:
-            try:
-                ok = _hasher.verify(row.password_hash, password)
-            except (VerificationError, InvalidHashError):
-                ok = False
-        if not ok:
-            _audit(conn, username, "login_failed", username, {"client": client})
     if not ok or row is None:
-        limiter.fail(*keys)
+        with store.write_transaction(eng) as conn:
+            _audit(conn, username[:64], "login_failed", username[:64], {"client": client})
         raise WangdiError("bad-credentials", "用户名或密码错误", "wrong username or password")
-    limiter.reset(*keys)
+    limiter.release(stamp, *keys)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     now = datetime.now().replace(microsecond=0)
-    with eng.begin() as conn:
+    with store.write_transaction(eng) as conn:
         conn.execute(web_session.delete().where(web_session.c.expires_at < now))
         conn.execute(web_session.insert().values(token_hash=_digest(token), username=username, csrf=csrf,
                                                  created_at=now, expires_at=now + timedelta(hours=SESSION_HOURS)))
@@ -201,5 +226,5 @@ def session_user(token: str | None, url: str | None = None) -> tuple[User, str] 
 
 def logout(token: str, url: str | None = None) -> None:
     eng = store.init_db(url)
-    with eng.begin() as conn:
+    with store.write_transaction(eng) as conn:
         conn.execute(web_session.delete().where(web_session.c.token_hash == _digest(token)))

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from wangdi import settings
 from wangdi.errors import WangdiError
 from wangdi.policy import pack as packs
 from wangdi.web import auth
@@ -19,7 +20,9 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 STATUS = {"not-authenticated": 401, "bad-credentials": 401, "forbidden": 403, "out-of-scope": 403, "csrf-failed": 403,
           "too-many-attempts": 429, "edit-conflict": 409, "already-exists": 409, "bad-transition": 409, "locked": 409,
           "invalid-record": 422, "import-invalid": 422, "validation-error": 422, "comment-required": 422,
-          "unknown-division": 404, "not-found": 404, "upload-not-found": 404, "unknown-pack": 404, "no-data": 404}
+          "unknown-division": 404, "not-found": 404, "upload-not-found": 404, "unknown-pack": 404, "no-data": 404,
+          "record-not-found": 404, "database-busy": 503, "import-in-progress": 409, "upload-too-large": 413,
+          "upload-timeout": 413}
 
 
 def status_of(err: WangdiError) -> int:
@@ -30,6 +33,17 @@ def status_of(err: WangdiError) -> int:
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message, "details": details}}
+
+
+def client_address(request: Request) -> str:
+    """The caller's address: the peer, or — only when the peer is a trusted proxy (WANGDI_TRUSTED_PROXIES) —
+    the nearest untrusted address in X-Forwarded-For."""
+    peer = request.client.host if request.client else "?"
+    trusted = settings.trusted_proxies()
+    if peer not in trusted:
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    return next((h for h in reversed(hops) if h not in trusted), peer)[:64]
 
 
 def db_url(request: Request) -> str:
@@ -88,8 +102,8 @@ def pack_for(region: str, requested: str | None = None) -> str:
     """The pack to show for a region: the one asked for, else the plan whose region covers or lies under it."""
     ids = packs.available()
     if requested:
-        if requested not in ids:
-            raise WangdiError("unknown-pack", f"没有规则包 {requested}；可选：{'、'.join(ids)}", f"no pack {requested}")
+        if requested not in ids:  # installed ids only: never a path, and nothing said about what exists
+            raise WangdiError("unknown-pack", f"没有该规则包；可选：{'、'.join(ids)}", "no such installed pack")
         return requested
     regions = {pid: str(load_pack(pid).manifest.get("region") or "") for pid in ids}
     best = [pid for pid, r in regions.items() if r and region.startswith(r)]

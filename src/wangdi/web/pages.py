@@ -12,12 +12,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from wangdi.errors import WangdiError
 from wangdi.policy.pack import available
 from wangdi.registry.schema import TABLE_MAP, TABLES
 from wangdi.web import approvals, auth, edits, queries, records, service, uploads
-from wangdi.web.deps import COOKIE, CurrentUser, Url, check_region, default_region, optional_user, pack_for
+from wangdi.web.deps import COOKIE, CurrentUser, Url, check_region, client_address, default_region, optional_user, pack_for
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters["tojson_safe"] = lambda v: json.dumps(v, ensure_ascii=False, default=str).replace("<", "\\u003c")
@@ -63,7 +64,7 @@ def login_submit(request: Request, url: Url, username: Annotated[str, Form()], p
     if not csrf_token or csrf_token != request.cookies.get(PRE_CSRF):
         raise WangdiError("csrf-failed", "登录表单已过期，请刷新页面后重试", "login form expired")
     try:
-        _user, token, _csrf = auth.login(username, password, request.client.host if request.client else "?",
+        _user, token, _csrf = auth.login(username, password, client_address(request),
                                         request.app.state.limiter, url)
     except WangdiError as e:
         # the form is shown again with the reason (HTTP 200: a form page, not a failed resource; the API answers 401)
@@ -163,7 +164,8 @@ def rule_page(request: Request, pack: str, rule_id: str, user: CurrentUser, url:
 @router.get("/runs")
 def runs_page(request: Request, user: CurrentUser, url: Url, ok: str = "") -> Response:
     return render(request, "runs.html", user=user, runs=service.list_runs(user, url), ok=ok,
-                  today=date.today().isoformat(), default_region=user.scope_code)
+                  today=date.today().isoformat(), default_region=user.scope_code,
+                  default_pack=pack_for(user.scope_code))  # the pack whose jurisdiction covers the user's region
 
 
 @router.post("/runs")
@@ -185,7 +187,7 @@ def import_page(request: Request, user: CurrentUser) -> Response:
 
 @router.post("/import")
 async def import_upload(request: Request, user: CurrentUser, url: Url, file: Annotated[UploadFile, File()]) -> Response:
-    result = uploads.stage(await file.read(), file.filename or "upload", user, url)
+    result = await run_in_threadpool(uploads.stage, file.file, file.filename or "upload", user, url)
     return render(request, "import.html", user=user, result=result)  # the report is the page (API: valid=false)
 
 

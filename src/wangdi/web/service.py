@@ -65,7 +65,7 @@ def list_runs(user: User, url: str) -> list[dict[str, Any]]:
 def start_run(user: User, pack_id: str, region: str, as_of: date, url: str) -> dict[str, Any]:
     user.require("run")
     check_region(user, region)
-    queries.load_pack(pack_id)
+    pack_id = pack_for(region, pack_id or "-")  # an installed pack id, never a server path
     run_id, res = runs.evaluate(pack_id, region, as_of, url)
     counts = dict(res.group_by("outcome").len().iter_rows())
     return {"run_id": run_id, "pack": pack_id, "region_code": region, "as_of": str(as_of), "rows": res.height,
