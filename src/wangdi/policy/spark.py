@@ -180,7 +180,7 @@ class _Shipper:
 
 def _typed_select(insert_sql: str, types: list[tuple[str, str]]) -> str:
     """The SELECT of a captured INSERT, each column cast to the results table's type (DuckDB SQL)."""
-    ins = sqlglot.parse_one(insert_sql, read="duckdb")
+    ins = sqlglot.parse_one(_list_len(insert_sql), read="duckdb")
     inner = ins.expression.sql(dialect="duckdb")
     cols = ", ".join(f'CAST("_c{i}" AS {t}) AS "{n}"' for i, (n, t) in enumerate(types))
     named = ", ".join(f'"_c{i}"' for i in range(len(types)))
