@@ -115,7 +115,7 @@ def test_visit_measures_agree(sp: Any, registry: Dataset, visits: Path, period: 
 
 def _csv_extract(parquet: Path, out: Path) -> Path:
     """The same records as an insurance extract: Chinese headers, 门诊/急诊/住院, a CSV file."""
-    df = pl.read_parquet(parquet, hive_partitioning=True)
+    df = pl.DataFrame(pl.from_arrow(open_source(parquet).dataset().to_table()))
     kind_zh = {"outpatient": "门诊", "emergency": "急诊", "inpatient": "住院"}
     df = df.with_columns(pl.col("kind").replace_strict(kind_zh)).rename(
         {"visit_id": "结算流水号", "residence_code": "参保人常住地", "institution_code": "定点机构编码",
