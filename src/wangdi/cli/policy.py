@@ -42,12 +42,23 @@ def evaluate(pack: Annotated[str, typer.Option(help="规则包 id")],
              out: Annotated[Path | None, typer.Option(help="结果文件：.jsonl / .parquet / .xlsx / .csv")] = None,
              no_store: Annotated[bool, typer.Option("--no-store", help="不保存评估批次")] = False,
              what_if: Annotated[bool, typer.Option("--what-if", help="推演：在规则包管辖范围外评估（结果标明推演）")]
-             = False) -> None:
+             = False,
+             engine: Annotated[str, typer.Option(help="计算引擎：duckdb（默认）或 spark")] = "duckdb",
+             visits: Annotated[Path | None, typer.Option(help="就诊（结算）明细：Parquet 目录或 CSV")] = None,
+             visit_mapping: Annotated[Path | None, typer.Option("--visit-mapping", help="就诊明细列映射文件（YAML）")] = None,
+             ) -> None:
     """按规则包评估一个地区：每条规则对全部机构一次性计算。"""
+    notes: dict[str, object] = {}
     with console.status("评估中…"):
-        run_id, res = api.evaluate(pack, region, _required_date(as_of), out, store_run=not no_store, what_if=what_if)
+        run_id, res = api.evaluate(pack, region, _required_date(as_of), out, store_run=not no_store, what_if=what_if,
+                                   engine=engine, visits=visits, visit_mapping=visit_mapping, notes=notes)
     if what_if and not api.pack_covers(pack, region):
         console.print("[bold yellow]推演：规则包管辖范围外[/] — 结论仅供推演，不是该地区的正式评估。")
+    fallbacks = notes.get("fallbacks") or {}
+    if isinstance(fallbacks, dict) and fallbacks:
+        console.print(f"[yellow]以下 {len(fallbacks)} 条规则无法在 Spark 上运行，已改用 DuckDB 计算：[/]")
+        for rule_id, why in sorted(fallbacks.items()):
+            console.print(f"  {rule_id}：{why}")
     counts = res.group_by("kind", "outcome").len().sort("kind", "outcome")
     console.print(f"评估批次 {run_id}：{res.height} 条结果" + (f"，已写出 {out}" if out else ""))
     for kind, outcome, n in counts.iter_rows():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -80,9 +80,11 @@ def _name(code: str) -> str:
 
 def evaluate(pack_id: str, region: str, as_of: date, url: str | None = None, store_run: bool = True,
              scenario: str | None = None, con: Any = None, data: Dataset | None = None,
-             what_if: bool = False) -> tuple[str, pl.DataFrame]:
+             what_if: bool = False,
+             evaluator: Callable[[Pack, Dataset], pl.DataFrame] | None = None) -> tuple[str, pl.DataFrame]:
     """Evaluate and store the run. Pass a DuckDB `con` to keep the entity tables, `data` if already loaded.
-    A region outside the pack's jurisdiction is refused unless `what_if`; the run is then marked WHAT_IF."""
+    A region outside the pack's jurisdiction is refused unless `what_if`; the run is then marked WHAT_IF.
+    `evaluator` runs another engine (wangdi.visits.engines: Spark, visit-record files)."""
     pack = load(pack_id)
     label = check_jurisdiction(pack, region, what_if)
     if label is not None:
@@ -92,7 +94,7 @@ def evaluate(pack_id: str, region: str, as_of: date, url: str | None = None, sto
         raise WangdiError("no-data", f"区划 {region} 在 {as_of} 没有登记数据：请先 wangdi import 普查数据",
                           f"no registry data for {region} as of {as_of}")
     t0 = time.perf_counter()
-    out = engine.evaluate(pack, data, con=con)
+    out = evaluator(pack, data) if evaluator else engine.evaluate(pack, data, con=con)
     seconds = time.perf_counter() - t0
     run_id = f"R{datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
     out = out.with_columns(pl.lit(run_id).alias("run_id")).select("run_id", *results.RESULT_COLUMNS)

@@ -188,8 +188,15 @@ VISIT = Table("visit", "就诊", ("visit_id",), (
     Field("visit_date", "就诊日期", "date", True),
     Field("kind", "就诊类型", "code", True, code_list="visit_kind"),
     Field("count", "人次", "int", min=1, doc="visits this record stands for (aggregated records)"),
+    Field("department", "科室", doc="department of the visit (visit-level records)"),
+    Field("surgery_grade", "手术级别", "int", min=1, max=4,
+          doc="grade 1–4 of the operation under 《手术分级管理办法》; blank = no operation"),
+    _n("total_cost", "总费用（元）", "float", "total cost of the visit or settlement"),
+    _n("policy_cost", "政策范围内费用（元）", "float", "cost within the insurance policy scope"),
+    _n("fund_paid", "统筹基金支付（元）", "float", "paid by the pooled insurance fund"),
     SYNTHETIC,
-), "Visits by institution and patient residence (aggregated counts allowed).", bulk=True)
+), "Visits by institution and patient residence (aggregated counts allowed; visit-level records: docs/visits.md).",
+   bulk=True)
 
 INDICATOR_VALUE = Table("indicator_value", "指标填报", ("indicator", "division_code", "period"), (
     Field("indicator", "指标代码", required=True, doc="an indicator a pack declares (indicators.yaml); `wangdi indicators list`"),

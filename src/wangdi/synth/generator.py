@@ -396,4 +396,8 @@ def _visits(rng: np.random.Generator, p: SynthParams, inst: pl.DataFrame, y0: da
     ids = pl.Series(code.astype(str)) + "-V" + pl.Series(np.arange(n)).cast(pl.String).str.zfill(9)
     return pl.DataFrame({"visit_id": ids,
                          "institution_code": code.astype(str), "residence_code": residence.astype(str),
-                         "visit_date": _dates(rng, y0, y1, n), "kind": kind, "count": count.astype(np.int64)})
+                         "visit_date": _dates(rng, y0, y1, n), "kind": kind, "count": count.astype(np.int64)}).with_columns(
+        # the census sheet is aggregated: no department, operation or cost per record (visit-level: wangdi.visits)
+        pl.lit(None, pl.String).alias("department"), pl.lit(None, pl.Int64).alias("surgery_grade"),
+        pl.lit(None, pl.Float64).alias("total_cost"), pl.lit(None, pl.Float64).alias("policy_cost"),
+        pl.lit(None, pl.Float64).alias("fund_paid"))
