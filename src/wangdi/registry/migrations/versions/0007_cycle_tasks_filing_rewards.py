@@ -1,13 +1,13 @@
 """yearly cycle: task list, filing and reward rates
 
 Revision ID: 0007
-Revises: 0012
+Revises: 0006
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0007'
-down_revision = '0012'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
 """visit-level columns: department, surgery grade, costs and fund payment
 
 Revision ID: 0010
-Revises: 0012
+Revises: 0007
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0010'
-down_revision = '0012'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
