@@ -51,7 +51,7 @@ def create_view(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
       CREATE OR REPLACE TEMP VIEW v_ent_indicator_value AS
       SELECT c.id || '/' || d.code || '/' || c.due entity_code, d.code region_code, c.id indicator,
         d.code division_code, c.due period, v.value, coalesce(v.agency, c.agency) agency, v.note, v.synthetic,
-        CASE WHEN v.value IS NOT NULL THEN 1.0 END reported, c.level, c.unit
+        CASE WHEN v.value IS NOT NULL THEN CAST(1 AS DOUBLE) END reported, c.level, c.unit
       FROM indicator_catalog c JOIN divisions d ON d.level = c.lvl
       LEFT JOIN indicator_value v ON v.indicator = c.id AND v.division_code = d.code AND v.period = c.due""")
 
