@@ -179,12 +179,17 @@ def test_grouping_identical_actions_keeps_the_optimum() -> None:
 
 
 def test_star_pairs_grouped_never_put_a_star_before_its_six_haves() -> None:
+    from wangdi.planning.actions import orderings
+    from wangdi.policy import pack
+
+    order = orderings(pack.load("yanggu-2024"))  # 三（五）17: star upgrades after the 六有, from the pack
+    assert ("six_haves", "star_upgrade") in order
     acts = []
     for k in range(4):  # four clinics, each a six-haves (cost 2) and a star upgrade (cost 1) waiting for it
         six, star = _action(k, 2, "six_haves", inst="C"), _action(k, 1, "star_upgrade", inst="C")
         star.key = (f"C{k}", "star_upgrade", "x")
         acts += [six, star]
-    sol = solve(acts, {2025: 5.0, 2026: 6.0}, [])
+    sol = solve(acts, {2025: 5.0, 2026: 6.0}, [], order=order)
     for k in range(4):
         six_y, star_y = sol.funded.get(2 * k), sol.funded.get(2 * k + 1)
         assert star_y is None or (six_y is not None and six_y <= star_y)

@@ -49,9 +49,9 @@ def test_payment_list_totals_add_up_township_county_city(db_url: str, tmp_path: 
     """Lines → 小计 per township → 合计 per county → 总计; blank ID and bank columns; a sign-off block."""
     assert api.import_census(yudu, url=db_url).written
     out = tmp_path / "pay.xlsx"
-    _run_id, lines, _synthetic = api.subsidies("ganzhou-2019", "36", 2025, out, url=db_url)
+    _run_id, lines, _synthetic = api.subsidies("ganzhou-2019", "3607", 2025, out, url=db_url)
     ws = openpyxl.load_workbook(out)["发放清单"]
-    assert ws["A1"].value == "江西省 补助发放清单（2025年度）"
+    assert ws["A1"].value == "赣州市 补助发放清单（2025年度）"
     header = [c.value for c in ws[5]]
     col = {name: i for i, name in enumerate(header)}
     assert {"县（市、区）", "乡镇（街道）", "机构", "姓名（对象）", "月数", "身份证号", "银行账号", "未发原因"} <= set(col)

@@ -116,4 +116,9 @@ def write_reward_list(lines: pl.DataFrame, out: Path, title: str) -> None:
     """The finance-ready workbook, in the same form as the subsidy payment lists."""
     from wangdi.reports.subsidies import write_payment_list
 
-    write_payment_list(lines.drop("_synthetic"), out, title, bool(lines["_synthetic"].any()))
+    counties = divisions.reference().select(pl.col("code").alias("county"), pl.col("name").alias("县（市、区）"))
+    laid_out = lines.with_columns(county=pl.col("township").str.slice(0, 6)).join(counties, on="county", how="left") \
+        .with_columns(补助项目=pl.col("奖补项目"), 发放期间=pl.format("{}年", pl.col("年度")), 月数=pl.lit(None, pl.Int64),
+                      未发原因=pl.when(pl.col("金额").is_null()).then(pl.col("状态")).otherwise(pl.lit("")),
+                      条款=pl.col("依据"), 条款原文=pl.col("说明").fill_null(""))
+    write_payment_list(laid_out.drop("_synthetic"), out, title, bool(lines["_synthetic"].any()))
