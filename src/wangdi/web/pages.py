@@ -202,9 +202,11 @@ def rule_page(request: Request, pack: str, rule_id: str, user: CurrentUser, url:
 
 @router.get("/runs")
 def runs_page(request: Request, user: CurrentUser, url: Url, ok: str = "") -> Response:
-    return render(request, "runs.html", user=user, runs=service.list_runs(user, url), ok=ok,
+    runs = service.list_runs(user, url)
+    home = user.scope_code or (str(runs[0]["region_code"]) if runs else "")  # unscoped: the region "/" opens
+    return render(request, "runs.html", user=user, runs=runs, ok=ok,
                   today=date.today().isoformat(), default_region=user.scope_code,
-                  default_pack=pack_for(user.scope_code))  # the pack whose jurisdiction covers the user's region
+                  default_pack=pack_for(home))  # the pack whose jurisdiction covers the user's region
 
 
 @router.post("/runs")

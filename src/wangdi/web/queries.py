@@ -138,7 +138,7 @@ def _overview(url: str, pack_id: str, region: str, run_id: str, version: str) ->
         (pl.col("outcome") == "pass").sum().alias("pass"), (pl.col("outcome") == "fail").sum().alias("fail"),
         (pl.col("outcome") == "unknown").sum().alias("unknown"),
         pl.col("entity_code").filter(pl.col("outcome") == "fail").n_unique().alias("institutions_failing"),
-    ).with_columns(pass_pct=(pl.col("pass") / (pl.col("pass") + pl.col("fail"))).mul(100).round(1)) \
+    ).with_columns(pass_pct=(pl.col("pass") / (pl.col("pass") + pl.col("fail"))).mul(100).round(1).fill_nan(None)) \
         .sort("pass_pct", "child", descending=[True, False], nulls_last=True)
     by_rule = req.filter(pl.col("outcome") == Outcome.FAIL).group_by("rule_id").agg(
         pl.len().alias("failing"), pl.col("gap").sum().alias("gap_total"), pl.col("kind").first(),
