@@ -34,6 +34,7 @@ OWNER: dict[str, tuple[str, str]] = {
     "service": ("institution_code", "institution"), "contract": ("institution_code", "institution"),
     "visit": ("institution_code", "institution"), "deployment": ("to_code", "institution"),
     "training": ("staff_code", "staff"),
+    "indicator_value": ("division_code", "division"),  # a reported value belongs to the division it reports on
 }
 CUR, NEW = "_place_now", "_place_new"
 OUT_OF_SCOPE_ZH = "该行不在您的数据权限范围内（记录现在或修改后所在的地区不归您管理）"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -14,10 +14,11 @@ from wangdi.indicators import catalog, due_period, period_zh
 from wangdi.indicators import service as ind
 from wangdi.indicators.supervision import supervise
 from wangdi.registry import store
+from wangdi.web.api import ERRORS, Region
 from wangdi.web.deps import CurrentUser, Url, check_region, pack_for
 
 pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
-api = APIRouter(prefix="/api/v1")
+api = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["indicators"])
 
 
 def _defaults(user: Any, url: str, agency: str, division: str, period: str) -> tuple[str, str, str]:
@@ -119,26 +120,32 @@ def api_catalog(user: CurrentUser) -> dict[str, Any]:
 
 
 @api.get("/indicators/values")
-def api_values(user: CurrentUser, url: Url, agency: str, division: str, period: str) -> dict[str, Any]:
+def api_values(user: CurrentUser, url: Url, agency: Annotated[str, Query(max_length=64)], division: Region,
+               period: Annotated[str, Query(max_length=7)]) -> dict[str, Any]:
+    """One agency's indicators for a division and period: each value (or who owes it), status, allowed actions."""
     check_region(user, division)
     return ind.form(user, agency, division, period[:7], url)
 
 
 @api.post("/indicators/report")
 def api_report(body: ReportIn, user: CurrentUser, url: Url) -> dict[str, Any]:
+    """Report one period's values for a division (all or nothing; a blank value is not written)."""
     check_region(user, body.division)
     return ind.report(user, body.division, body.period, body.values, url, body.note)
 
 
 @api.post("/indicators/approval")
 def api_approval(body: ApprovalIn, user: CurrentUser, url: Url) -> dict[str, Any]:
+    """Submit, approve, return (needs `comment`) or reopen one agency's values for a division and period."""
     check_region(user, body.division)
     return ind.transition(user, body.agency, body.division, body.period, body.action, body.comment, url)
 
 
 @api.get("/supervision")
-def api_supervision(user: CurrentUser, url: Url, agency: str, region: str, pack: str | None = None,
+def api_supervision(user: CurrentUser, url: Url, agency: Annotated[str, Query(max_length=64)], region: Region,
+                    pack: Annotated[str | None, Query(max_length=64)] = None,
                     as_of: date | None = None) -> dict[str, Any]:
+    """One agency's obligations under a pack in a region: the clauses it answers for and their verdicts."""
     region = check_region(user, region)
     return supervise(pack_for(region, pack), agency, region, as_of or date.today(), url)
 
