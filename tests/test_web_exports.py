@@ -39,7 +39,9 @@ def test_downloads_outside_scope_are_refused(app: Any) -> None:
 def test_the_downloads_page_offers_report_plan_and_payments(app: Any) -> None:
     html = web_client(app, "analyst").get("/downloads?region=371521").text
     for form in ("report-form", "payments-form", "plan-form"):
-        assert f'id="{form}"' in html
+        assert html.count(f'id="{form}"') == 1  # once, in the page body
+    title = html[html.index("<title>"):html.index("</title>")]
+    assert "<form" not in title and "下载" in title
     assert "阳谷县乡村医疗卫生服务能力提质提效三年行动实施方案" in html
 
 
