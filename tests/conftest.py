@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,3 +128,31 @@ def web_client(app: object, username: str | None = None) -> object:
         assert r.status_code == 200, r.text
         c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     return c
+
+
+@contextlib.contextmanager
+def serve_in_thread(url: str) -> Iterator[str]:
+    """The web app on `url`'s database, served by uvicorn on a free loopback port for browser tests."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from wangdi.web import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning"))
+    t = threading.Thread(target=srv.run, daemon=True)
+    t.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        t.join(10)

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -21,28 +18,16 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, yanggu_xlsx: Path) -> Iterator[tuple[str, str]]:
-    import uvicorn
 
-    from tests.conftest import make_web_db
+    from tests.conftest import make_web_db, serve_in_thread
     from wangdi.indicators import service
-    from wangdi.web import auth, create_app
+    from wangdi.web import auth
 
     url = make_web_db(f"sqlite:///{tmp_path_factory.mktemp('ibrowser') / 'b.sqlite'}", yanggu_xlsx)
     auth.add_user("ybj", WEB_PASSWORD, "reporter", "371521", "县医保局填报员", url=url)
     service.set_agency("ybj", "县医保局", url)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", url
-    srv.should_exit = True
-    t.join(10)
+    with serve_in_thread(url) as base:
+        yield base, url
 
 
 def _drg_outcome(url: str) -> str:

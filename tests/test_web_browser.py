@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,25 +21,12 @@ CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, yanggu_xlsx: Path) -> Iterator[str]:
-    import uvicorn
 
-    from tests.conftest import make_web_db
-    from wangdi.web import create_app
+    from tests.conftest import make_web_db, serve_in_thread
 
     url = make_web_db(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'b.sqlite'}", yanggu_xlsx)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    t.join(10)
+    with serve_in_thread(url) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
